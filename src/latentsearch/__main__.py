@@ -1,0 +1,3 @@
+from latentsearch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,176 @@
+"""The `latentsearch` command line: a thin argparse layer over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from latentsearch.data.schema import DatasetError
+from latentsearch.data.tokenizer import RENDERINGS, TokenizerError
+from latentsearch.models.checkpoint import CheckpointError
+from latentsearch.train.methods import METHODS
+
+USER_ERRORS = (DatasetError, TokenizerError, CheckpointError, ValueError, FileNotFoundError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.debug:
+        quiet_transformers()
+    try:
+        return args.run(args) or 0
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def quiet_transformers() -> None:
+    """transformers' advice (attention masks with right padding, shard-writing bars) is noise here."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latentsearch", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    _add_data(sub)
+    _add_train(sub)
+    _add_eval(sub)
+    _add_demo(sub)
+    return parser
+
+
+def _add_data(sub):
+    data = sub.add_parser("data", help="generate data and compare datasets")
+    data_sub = data.add_subparsers(required=True, metavar="ACTION")
+    gen = data_sub.add_parser("prosqa", help="generate ProsQA-style graph questions")
+    gen.add_argument("--n", type=int, default=1000, help="number of records")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
+    gen.add_argument("--nodes", type=int, default=0, help="nodes per graph (0 = the real distribution)")
+    gen.add_argument("--depth", type=int, default=0, help="reasoning steps per question (0 = the real mix 3-6)")
+    gen.add_argument("--exclude", action="append", default=[], help="never emit a question of this data file")
+    gen.add_argument("-o", "--output", required=True, help="output .json or .jsonl")
+    gen.set_defaults(run=run_generate)
+    stats = data_sub.add_parser("stats", help="graph statistics of data files, side by side")
+    stats.add_argument("files", nargs="+", help="Coconut-format JSON/JSONL files with graph fields")
+    stats.set_defaults(run=run_stats)
+
+
+def _add_train(sub):
+    methods = "; ".join(f"{m.name}: {m.description}" for m in METHODS.values())
+    train = sub.add_parser("train", help="train a model", description=f"Methods -- {methods}")
+    train.add_argument("--method", default="cot", choices=list(METHODS), help=methods)
+    train.add_argument("--train", required=True, help="training data file")
+    train.add_argument("--val", default="", help="validation data file, scored every epoch")
+    train.add_argument("--out", required=True, help="run folder")
+    train.add_argument("--rendering", default="symbolic", choices=RENDERINGS, help="how records become tokens")
+    train.add_argument("--init", default="", help="start from this checkpoint folder")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
+    train.add_argument("--family", default="gpt2", help="model family: gpt2, llama or qwen2")
+    train.add_argument("--layers", type=int, default=2, help="transformer blocks")
+    train.add_argument("--d-model", type=int, default=128, help="hidden size")
+    train.add_argument("--heads", type=int, default=4, help="attention heads")
+    train.add_argument("--max-positions", type=int, default=512, help="context length of a fresh model")
+    for flag, kind, default, text in (
+        ("--epochs", int, 10, "passes over the training data"),
+        ("--batch-size", int, 64, "sequences per optimizer step"),
+        ("--lr", float, 1e-3, "peak learning rate"),
+        ("--warmup-steps", int, 100, "linear warm-up steps"),
+        ("--weight-decay", float, 0.01, "AdamW weight decay"),
+        ("--seed", int, 0, "seed for the model init and batch order"),
+        ("--val-limit", int, 500, "validation records scored per epoch (0 = all)"),
+        ("--save-every", int, 0, "optimizer steps between mid-epoch checkpoints"),
+    ):
+        train.add_argument(flag, type=kind, default=default, help=text)
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(run=run_train)
+
+
+def _add_eval(sub):
+    ev = sub.add_parser("eval", help="greedy-decode a data file with a checkpoint and score it")
+    ev.add_argument("checkpoint", help="checkpoint folder")
+    ev.add_argument("data", help="data file")
+    ev.add_argument("--method", default="", help="prompting method (default: the checkpoint's)")
+    ev.add_argument("--batch-size", type=int, default=64, help="questions decoded together")
+    ev.add_argument("--output", default="", help="per-example JSONL output")
+    ev.set_defaults(run=run_eval)
+
+
+def _add_demo(sub):
+    demo = sub.add_parser("demo", help="answer a ProsQA question step by step with the shipped model")
+    demo.add_argument("--seed", type=int, default=0, help="which generated question to ask")
+    demo.add_argument("--question-file", default="", help="ask the first record of this file instead")
+    demo.add_argument("--checkpoint", default="", help="use this checkpoint instead of the shipped one")
+    demo.set_defaults(run=run_demo)
+
+
+def run_generate(args) -> int:
+    from latentsearch.data.prosqa import ProsQAConfig, generate
+    from latentsearch.data.schema import load_records, save_records
+
+    config = ProsQAConfig.sized(nodes=args.nodes or None, depth=args.depth or None)
+    exclude = {r.question for path in args.exclude for r in load_records(path)}
+    records = generate(args.n, seed=args.seed, config=config, exclude_questions=exclude, progress=True)
+    save_records(records, args.output)
+    print(f"wrote {len(records)} records to {args.output}")
+
+
+def run_stats(args) -> int:
+    from latentsearch.data.schema import load_records
+    from latentsearch.data.stats import format_stats_table, graph_stats
+
+    print(format_stats_table({Path(f).name: graph_stats(load_records(f)) for f in args.files}))
+
+
+def run_train(args) -> int:
+    from latentsearch.models.factory import ModelConfig
+    from latentsearch.train.config import TrainConfig
+    from latentsearch.train.trainer import Trainer
+
+    model = ModelConfig(family=args.family, n_layer=args.layers, d_model=args.d_model, n_head=args.heads,
+                        max_positions=args.max_positions)
+    config = TrainConfig(
+        train=args.train, val=args.val, out=args.out, method=args.method, rendering=args.rendering,
+        model=model, init=args.init, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        warmup_steps=args.warmup_steps, weight_decay=args.weight_decay, seed=args.seed,
+        val_limit=args.val_limit, save_every=args.save_every,
+    )
+    summary = Trainer(config, resume=args.resume, progress_bar=not args.no_progress).run()
+    print(json.dumps({"out": args.out, **summary}))
+
+
+def run_eval(args) -> int:
+    from latentsearch.data.schema import load_records
+    from latentsearch.evaluate import evaluate
+    from latentsearch.models.checkpoint import load_checkpoint
+    from latentsearch.train.methods import get_method
+
+    model, codec, meta = load_checkpoint(args.checkpoint)
+    method = get_method(args.method or meta.get("method", "cot"))
+    result = evaluate(model, codec, load_records(args.data), method, batch_size=args.batch_size, progress=True)
+    if args.output:
+        from latentsearch.io import atomic_write_text
+
+        atomic_write_text(args.output, "".join(json.dumps(row) + "\n" for row in result.rows))
+    print(json.dumps({"checkpoint": args.checkpoint, "data": args.data, "method": method.name, **result.summary}))
+
+
+def run_demo(args) -> int:
+    from latentsearch.demo import demo
+
+    demo(seed=args.seed, question_file=args.question_file, checkpoint=args.checkpoint)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

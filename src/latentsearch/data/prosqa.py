@@ -1,0 +1,532 @@
+"""A ProsQA-style question generator whose graphs follow the real ProsQA distribution.
+
+A question lists facts ("Every A is a B.", "Tom is a B.") forming a directed acyclic graph and
+asks whether a person (the root) is one of two concepts; exactly one of them is reachable from
+the root. The graph is built from parts:
+
+* the root's side: a levelled DAG in which every node at level l has a parent at level l-1 and
+  none higher, so that its BFS distance from the root is l; the target sits at level `depth`;
+* the distractor's side: the same shape for the second main person, holding `neg_target`;
+* edges from the distractor's side into the root's side (never towards the target), and
+  sideways or backward edges inside each side, which add facts without adding paths;
+* a few extra people pointing into the graph.
+
+Nodes 0 and 1 are the two main people, the other nodes follow in a random topological order,
+as in the real files. Randomness comes only from the `random.Random` passed in.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+from latentsearch.data.schema import Record
+
+PERSON_NAMES = ("Alex", "Bob", "Carol", "Davis", "Eva", "Fae", "Gabriel", "Jack", "Max", "Oliver",
+                "Polly", "Rex", "Sally", "Sam", "Stella", "Tom", "Wren")
+CONCEPT_WORDS = ("bompus", "boompus", "brimpus", "chorpus", "dumpus", "felpus", "fompus", "gerpus",
+                 "gorpus", "grimpus", "gwompus", "hilpus", "impus", "jelpus", "jompus", "kerpus",
+                 "lempus", "lorpus", "numpus", "quimpus", "rempus", "rompus", "rorpus", "scrompus",
+                 "shumpus", "sterpus", "storpus", "terpus", "timpus", "tumpus", "vumpus", "worpus",
+                 "wumpus", "yerpus", "yimpus", "yumpus", "zhorpus", "zumpus")
+SYMBOLS = PERSON_NAMES + CONCEPT_WORDS
+
+# Shapes measured on the real validation split; they describe ProsQA rather than act as knobs.
+_FIRST_LEVEL_WEIGHTS = (30, 92, 95, 50, 23, 8, 2)  # children of a main person: 1..7 (root out-degree)
+_ROOT_HEIGHT_WEIGHTS = {3: 77, 4: 13, 5: 7, 6: 3}  # the root side reaches max(depth, this) levels
+_DISTRACTOR_HEIGHT_WEIGHTS = {1: 4, 2: 100, 3: 110, 4: 25, 5: 3}  # likewise for the distractor
+_DEEP_PARENT_WEIGHT = 0.5  # pull of root-side parents from the level above the target and deeper
+_ATTACHMENT = 1.0  # extra pull on a parent per child it already has
+_SIDE_ATTACHMENT = 0.8  # extra pull on a sideways edge's source per child it already has
+_CROSS_FROM_PERSON = 0.23  # share of distractor->root edges that start at the distractor person
+_PEOPLE_TO_ROOT_SIDE = 0.82  # share of extra people's facts about existing concepts on the root side
+_LEAF_LANDING = 0.9  # share of distractor->root edges that end at a leaf (real: 411 of 457)
+_NEW_CONCEPT = 0.22  # chance that an extra person's fact names a concept nobody else reaches
+_MORE_FACTS = 0.15  # Poisson mean of an extra person's facts beyond the first
+_ROOT_SECOND = 0.65  # chance the root is node 1 rather than node 0 (real: 195 of 300)
+_SIZE_SPREAD = 5.4  # (max_nodes - min_nodes) / standard deviation of the graph size (real: 11 / 2.04)
+_SHARE_SD = 0.12  # spread of the root side's share of the free nodes
+_TRIES = 20  # attempts to place one sideways edge before giving up on it
+_REAL_NODES = 22.82  # mean graph size of the real split, for scaling counts in `sized`
+
+
+@dataclass(frozen=True)
+class ProsQAConfig:
+    depths: tuple[int, ...] = (3, 4, 5, 6)  # possible reasoning depths (shortest root->target path)
+    depth_weights: tuple[float, ...] = (124, 133, 36, 7)  # relative frequency of each depth
+    neg_depths: tuple[int, ...] = (1, 2, 3, 4)  # possible distances distractor person -> neg_target
+    neg_depth_weights: tuple[float, ...] = (63, 158, 72, 7)  # relative frequency of each
+    min_nodes: int = 17  # smallest graph, people included
+    max_nodes: int = 28  # largest graph (at most 40: 2 people + 38 concept words)
+    mean_nodes: float = 22.82  # average size (sizes are normal, sd = (max - min) / 5.4, cut to range)
+    root_share: float = 0.6  # mean share of the free nodes (beyond both spines) on the root's side
+    extra_parent_prob: float = 0.078  # chance of each further parent one level up (more shortest paths)
+    side_edges: float = 0.53  # sideways/backward edges per node of each side (facts that add no path)
+    cross_edges: float = 1.62  # mean number of edges from the distractor's side into the root's side
+    extra_people: float = 0.51  # mean number of people besides the two main ones (Poisson)
+
+    def __post_init__(self):
+        for name in ("depths", "depth_weights", "neg_depths", "neg_depth_weights"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))  # lists from JSON are fine
+        _check_choices("depths", self.depths, self.depth_weights)
+        _check_choices("neg_depths", self.neg_depths, self.neg_depth_weights)
+        if self.min_nodes < max(self.depths) + 3:
+            raise ValueError(f"min_nodes={self.min_nodes} is too small for depth {max(self.depths)} "
+                             f"(needs depth + 3: the path, the distractor and its candidate)")
+        if not self.min_nodes <= self.max_nodes <= 2 + len(CONCEPT_WORDS):
+            raise ValueError(f"need min_nodes <= max_nodes <= {2 + len(CONCEPT_WORDS)}, got "
+                             f"{self.min_nodes} and {self.max_nodes}")
+        if not self.min_nodes <= self.mean_nodes <= self.max_nodes:
+            raise ValueError(f"mean_nodes={self.mean_nodes} must lie in [min_nodes, max_nodes]")
+        for name in ("root_share", "extra_parent_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be a probability in [0, 1], got {getattr(self, name)}")
+        for name in ("side_edges", "cross_edges", "extra_people"):
+            if not 0.0 <= getattr(self, name) <= 10.0:
+                raise ValueError(f"{name} must be in [0, 10], got {getattr(self, name)}")
+
+    @classmethod
+    def sized(cls, nodes: int | None = None, depth: int | None = None) -> ProsQAConfig:
+        """The real distribution, or graphs of about `nodes` nodes (+-25%) and/or a fixed `depth`."""
+        kw = {}
+        if depth is not None:
+            kw.update(depths=(depth,), depth_weights=(1.0,))
+        if nodes is not None:
+            low, high = nodes - nodes // 4, min(nodes + nodes // 4, 2 + len(CONCEPT_WORDS))
+            scale = nodes / _REAL_NODES  # fewer extras in smaller graphs
+            kw.update(min_nodes=low, max_nodes=high, mean_nodes=float(min(nodes, high)),
+                      cross_edges=cls.cross_edges * scale, extra_people=cls.extra_people * scale)
+            if depth is None:
+                kw.update(_depths_that_fit(cls.depths, cls.depth_weights, low))
+        return cls(**kw)
+
+
+def _check_choices(name: str, values, weights) -> None:
+    if not values or len(values) != len(weights):
+        raise ValueError(f"{name} and its weights must be non-empty and of equal length")
+    positive = all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values)
+    if not positive or len(set(values)) < len(values):
+        raise ValueError(f"{name} must be distinct positive integers, got {values}")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError(f"{name} weights must be non-negative with a positive sum, got {weights}")
+
+
+def _depths_that_fit(depths, weights, min_nodes: int) -> dict:
+    kept = [(d, w) for d, w in zip(depths, weights) if d + 3 <= min_nodes]
+    if not kept:
+        raise ValueError(f"no depth in {depths} fits graphs of {min_nodes} nodes; pass a smaller depth")
+    return dict(depths=tuple(d for d, _ in kept), depth_weights=tuple(w for _, w in kept))
+
+
+# ----------------------------------------------------------------------------- graph queries
+
+
+def _children(n_nodes: int, edges) -> list[list[int]]:
+    children = [[] for _ in range(n_nodes)]
+    for a, b in edges:
+        children[a].append(b)
+    return children
+
+
+def _distances(children, root: int) -> dict[int, int]:
+    dist = {root: 0}
+    queue = deque([root])
+    while queue:
+        u = queue.popleft()
+        for v in children[u]:
+            if v not in dist:
+                dist[v] = dist[u] + 1
+                queue.append(v)
+    return dist
+
+
+def bfs_frontiers(n_nodes: int, edges, root: int) -> list[list[int]]:
+    """Nodes reachable from `root`, grouped by BFS depth (depth 0 = [root]), each group sorted."""
+    dist = _distances(_children(n_nodes, edges), root)
+    frontiers = [[] for _ in range(max(dist.values()) + 1)]
+    for v, d in dist.items():
+        frontiers[d].append(v)
+    return [sorted(f) for f in frontiers]
+
+
+def shortest_paths(n_nodes: int, edges, root: int, target: int,
+                   rng: random.Random | None = None) -> tuple[int, list[int] | None]:
+    """(number of shortest root->target paths, one of them) or (0, None) when unreachable.
+
+    With `rng` the path is drawn uniformly among all shortest paths; without, the path takes the
+    smallest node index at every step back from the target.
+    """
+    children = _children(n_nodes, edges)
+    dist = _distances(children, root)
+    if target not in dist:
+        return 0, None
+    count = {root: 1}
+    for u in sorted(dist, key=dist.get):  # BFS order: a node's count is final before it is used
+        for v in children[u]:
+            if dist[v] == dist[u] + 1:
+                count[v] = count.get(v, 0) + count[u]
+    parents = {}
+    for a, b in edges:
+        if a in dist and b in dist and dist[b] == dist[a] + 1:
+            parents.setdefault(b, []).append(a)
+    path = [target]
+    while path[-1] != root:
+        options = sorted(parents[path[-1]])
+        weights = [count[u] for u in options]
+        path.append(rng.choices(options, weights)[0] if rng else options[0])
+    return count[target], path[::-1]
+
+
+def shortest_path(n_nodes: int, edges, root: int, target: int,
+                  rng: random.Random | None = None) -> list[int] | None:
+    """One shortest root->target path as node indices (None when unreachable); see `shortest_paths`."""
+    return shortest_paths(n_nodes, edges, root, target, rng)[1]
+
+
+# ----------------------------------------------------------------------------- sampling helpers
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    limit, k, p = math.exp(-mean), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def _geometric(rng: random.Random, mean: float) -> int:
+    k, more = 0, mean / (1.0 + mean)
+    while rng.random() < more:
+        k += 1
+    return k
+
+
+def _weighted(rng: random.Random, values, weights):
+    return rng.choices(list(values), list(weights))[0]
+
+
+# ----------------------------------------------------------------------------- graph building
+
+
+@dataclass
+class _Graph:
+    """A graph under construction: one level and one side per node, parent and child lists."""
+
+    level: list[int] = field(default_factory=list)
+    side: list[int] = field(default_factory=list)  # 0 root's side, 1 distractor's, 2 extra people
+    children: list[list[int]] = field(default_factory=list)
+    parents: list[list[int]] = field(default_factory=list)
+
+    def add_node(self, level: int, side: int) -> int:
+        self.level.append(level)
+        self.side.append(side)
+        self.children.append([])
+        self.parents.append([])
+        return len(self.level) - 1
+
+    def add_edge(self, a: int, b: int) -> None:
+        self.children[a].append(b)
+        self.parents[b].append(a)
+
+    def reaches(self, src: int, dst: int) -> bool:
+        seen, stack = {src}, [src]
+        while stack:
+            for v in self.children[stack.pop()]:
+                if v == dst:
+                    return True
+                if v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        return src == dst
+
+
+@dataclass
+class _Side:
+    """One main person's levelled DAG: `levels[l]` holds the nodes at BFS distance l."""
+
+    levels: list[list[int]]
+    special: int  # the candidate on this side; it never gets children
+
+    @property
+    def person(self) -> int:
+        return self.levels[0][0]
+
+    def nodes(self) -> list[int]:
+        return [v for level in self.levels for v in level]
+
+
+def _build_side(rng, g: _Graph, side: int, size: int, special_level: int, height: int,
+                config: ProsQAConfig, narrow_from: int) -> _Side:
+    """A levelled DAG of `size` nodes, `height` levels below its person, candidate at `special_level`."""
+    levels = [[g.add_node(0, side)]] + [[] for _ in range(height)]
+    _chain(g, levels, levels[0][0], 1, special_level)
+    s = _Side(levels, levels[special_level][0])
+    if height > special_level:  # a sibling of the candidate carries the levels below it
+        parent = rng.choice(levels[special_level - 1])
+        _chain(g, levels, parent, special_level, height)
+    room = size - len(s.nodes()) + len(levels[1])  # nodes level 1 may hold
+    width = min(_weighted(rng, range(1, 8), _FIRST_LEVEL_WEIGHTS), room)
+    while len(levels[1]) < width:
+        _attach(g, levels, s.person)
+    _grow(rng, g, s, size, narrow_from)
+    _add_extra_parents(rng, g, s, config.extra_parent_prob)
+    _add_side_edges(rng, g, s, _poisson(rng, config.side_edges * size))
+    return s
+
+
+def _chain(g: _Graph, levels, parent: int, first: int, last: int) -> None:
+    for _ in range(first, last + 1):
+        parent = _attach(g, levels, parent)
+
+
+def _attach(g: _Graph, levels, parent: int) -> int:
+    """A new node one level below `parent`, on its side."""
+    v = g.add_node(g.level[parent] + 1, g.side[parent])
+    g.add_edge(parent, v)
+    levels[g.level[v]].append(v)
+    return v
+
+
+def _grow(rng, g: _Graph, s: _Side, size: int, narrow_from: int) -> None:
+    """Add nodes until `size`, each under a random node of levels 1..height-1.
+
+    A parent is drawn with weight growing with its children (preferential attachment), which
+    gives the real bulge at levels 2-3, many leaves and a few hubs; parents at levels >=
+    `narrow_from` count less, which keeps the target's level as narrow as in ProsQA.
+    """
+    height = len(s.levels) - 1
+    eligible = [v for level in s.levels[1:height] for v in level if v != s.special]
+    weights = [_parent_weight(g, v, narrow_from) for v in eligible]
+    for _ in range(size - len(s.nodes())):
+        i = rng.choices(range(len(eligible)), weights)[0] if eligible else None
+        v = _attach(g, s.levels, s.person if i is None else eligible[i])
+        if i is not None:
+            weights[i] = _parent_weight(g, eligible[i], narrow_from)
+        if g.level[v] < height:
+            eligible.append(v)
+            weights.append(_parent_weight(g, v, narrow_from))
+
+
+def _parent_weight(g: _Graph, v: int, narrow_from: int) -> float:
+    pull = _DEEP_PARENT_WEIGHT if g.level[v] >= narrow_from else 1.0
+    return pull * (1.0 + _ATTACHMENT * len(g.children[v]))
+
+
+def _add_extra_parents(rng, g: _Graph, s: _Side, p: float) -> None:
+    """Each node may gain further parents one level up: these make several shortest paths."""
+    for l in range(2, len(s.levels)):
+        for v in s.levels[l]:
+            for u in s.levels[l - 1]:
+                if u != s.special and u not in g.parents[v] and rng.random() < p:
+                    g.add_edge(u, v)
+
+
+def _add_side_edges(rng, g: _Graph, s: _Side, count: int) -> None:
+    """Edges u->v with level(v) <= level(u): new facts that cannot shorten any distance.
+
+    Sources are drawn with weight growing with their children, so that as in ProsQA a few
+    nodes have many facts and many have none.
+    """
+    sources = [v for v in s.nodes() if g.level[v] > 0 and v != s.special]
+    if not sources:
+        return
+    for _ in range(count):
+        weights = [1.0 + _SIDE_ATTACHMENT * len(g.children[u]) for u in sources]
+        for _ in range(_TRIES):
+            u = rng.choices(sources, weights)[0]
+            v = rng.choice([w for level in s.levels[1:g.level[u] + 1] for w in level])
+            if v != u and v not in g.children[u] and not g.reaches(v, u):
+                g.add_edge(u, v)
+                break
+
+
+def _add_cross_edges(rng, g: _Graph, root: _Side, other: _Side, count: int) -> None:
+    """Edges from the distractor's side into the root's side, never towards the target."""
+    sources = [v for v in other.nodes()[1:] if v != other.special]
+    landings = [v for v in root.nodes()[1:] if not g.reaches(v, root.special)]
+    leaves = [v for v in landings if not g.children[v]]
+    for _ in range(count):
+        pool = leaves if leaves and rng.random() < _LEAF_LANDING else landings
+        u = rng.choice(sources) if sources and rng.random() > _CROSS_FROM_PERSON else other.person
+        v = rng.choice(pool) if pool else None
+        if v is not None and v not in g.children[u]:
+            g.add_edge(u, v)
+
+
+def _add_extra_people(rng, g: _Graph, plan: list[list[bool]]) -> None:
+    """Extra people, each with facts about existing concepts or about a concept of its own."""
+    concepts = [v for v in range(len(g.level)) if g.parents[v]]
+    by_side = [[v for v in concepts if g.side[v] == side] for side in (0, 1)]
+    for facts in plan:
+        person = g.add_node(0, 2)
+        for new in facts:
+            if new:
+                g.add_edge(person, g.add_node(1, 2))
+                continue
+            pool = by_side[0] if rng.random() < _PEOPLE_TO_ROOT_SIDE else by_side[1]
+            options = [v for v in pool if v not in g.children[person]]
+            if options:
+                g.add_edge(person, rng.choice(options))
+
+
+# ----------------------------------------------------------------------------- one record
+
+
+@dataclass
+class _Shape:
+    """The sizes drawn for one question before any node is placed."""
+
+    depth: int
+    neg_depth: int
+    root_size: int
+    other_size: int
+    root_height: int
+    other_height: int
+    people_plan: list[list[bool]]  # per extra person: for each fact, whether it names a new concept
+
+
+def _draw_shape(rng, config: ProsQAConfig) -> _Shape:
+    n = _graph_size(rng, config)
+    depth = _weighted(rng, config.depths, config.depth_weights)
+    plan = _draw_people(rng, config, n - depth - 3)
+    main = n - len(plan) - sum(map(sum, plan))
+    neg = min(_weighted(rng, config.neg_depths, config.neg_depth_weights), main - depth - 2)
+    free = main - (depth + 1) - (neg + 1)
+    share = min(1.0, max(0.0, rng.gauss(config.root_share, _SHARE_SD)))
+    root_size = depth + 1 + round(free * share)
+    root_height = depth + max(0, _weighted(rng, *zip(*_ROOT_HEIGHT_WEIGHTS.items())) - max(depth, 3))
+    other_height = max(neg, _weighted(rng, *zip(*_DISTRACTOR_HEIGHT_WEIGHTS.items())))
+    other_size = main - root_size
+    return _Shape(depth, neg, root_size, other_size, _fit_height(root_height, depth, root_size),
+                  _fit_height(other_height, neg, other_size), plan)
+
+
+def _graph_size(rng, config: ProsQAConfig) -> int:
+    """A rounded normal around mean_nodes, redrawn until within [min_nodes, max_nodes]."""
+    sd = (config.max_nodes - config.min_nodes) / _SIZE_SPREAD
+    while True:
+        n = round(rng.gauss(config.mean_nodes, sd))
+        if config.min_nodes <= n <= config.max_nodes:
+            return n
+
+
+def _draw_people(rng, config: ProsQAConfig, room: int) -> list[list[bool]]:
+    """Facts of each extra person, using at most `room` nodes (people and their own concepts)."""
+    plan = []
+    for _ in range(min(_poisson(rng, config.extra_people), len(PERSON_NAMES) - 2)):
+        facts = [rng.random() < _NEW_CONCEPT for _ in range(1 + _poisson(rng, _MORE_FACTS))]
+        if 1 + sum(facts) > room:
+            break
+        room -= 1 + sum(facts)
+        plan.append(facts)
+    return plan
+
+
+def _fit_height(height: int, special_level: int, size: int) -> int:
+    """Levels beyond the candidate need a sibling plus one node per level; drop them if no room."""
+    return height if height == special_level or size >= height + 2 else special_level
+
+
+def generate_record(rng: random.Random, config: ProsQAConfig = ProsQAConfig()) -> Record:
+    """One ProsQA-style question, with its graph fields and BFS frontiers."""
+    shape = _draw_shape(rng, config)
+    g = _Graph()
+    root = _build_side(rng, g, 0, shape.root_size, shape.depth, shape.root_height, config,
+                       narrow_from=shape.depth - 1)
+    other = _build_side(rng, g, 1, shape.other_size, shape.neg_depth, shape.other_height, config,
+                        narrow_from=shape.other_height)
+    count = _geometric(rng, config.cross_edges / 2) + _geometric(rng, config.cross_edges / 2)
+    _add_cross_edges(rng, g, root, other, count)  # negative binomial: as spread as the real counts
+    _add_extra_people(rng, g, shape.people_plan)
+    return _to_record(rng, g, root, other)
+
+
+def _to_record(rng, g: _Graph, root: _Side, other: _Side) -> Record:
+    firsts = [other.person, root.person]
+    if rng.random() >= _ROOT_SECOND:
+        firsts.reverse()
+    order = firsts + _topological_order(rng, g, set(firsts))
+    new = {old: i for i, old in enumerate(order)}
+    edges = []
+    for child in order:
+        parents = [new[p] for p in g.parents[child]]
+        rng.shuffle(parents)
+        edges.extend((p, new[child]) for p in parents)
+    symbols = _name_nodes(rng, g, order)
+    r, t, nt = new[root.person], new[root.special], new[other.special]
+    _, path = shortest_paths(len(order), edges, r, t, rng)
+    return Record(
+        question=_question(rng, symbols, edges, r, t, nt),
+        steps=tuple(_sentence(symbols, a, b) for a, b in zip(path, path[1:])),
+        answer=f"{symbols[r]} is a {symbols[t]}.",
+        idx_to_symbol=tuple(symbols), edges=tuple(edges), root=r, target=t, neg_target=nt,
+        frontiers=tuple(map(tuple, bfs_frontiers(len(order), edges, r))),
+    )
+
+
+def _topological_order(rng, g: _Graph, placed: set[int]) -> list[int]:
+    """The nodes not yet placed, each after its parents, ties broken at random."""
+    waiting = [len(g.parents[v]) for v in range(len(g.level))]
+    for v in sorted(placed):
+        for c in g.children[v]:
+            waiting[c] -= 1
+    ready = [v for v in range(len(g.level)) if waiting[v] == 0 and v not in placed]
+    order = []
+    while ready:
+        v = ready.pop(rng.randrange(len(ready)))
+        order.append(v)
+        for c in g.children[v]:
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                ready.append(c)
+    return order
+
+
+def _name_nodes(rng, g: _Graph, order: list[int]) -> list[str]:
+    """Random distinct names: people (nodes without parents) get names, the rest concept words."""
+    n_people = sum(not g.parents[v] for v in order)
+    people = iter(rng.sample(PERSON_NAMES, n_people))
+    concepts = iter(rng.sample(CONCEPT_WORDS, len(order) - n_people))
+    return [next(concepts) if g.parents[v] else next(people) for v in order]
+
+
+def _sentence(symbols, a: int, b: int) -> str:
+    subject = symbols[a] if symbols[a][0].isupper() else f"Every {symbols[a]}"
+    return f"{subject} is a {symbols[b]}."
+
+
+def _question(rng, symbols, edges, root: int, target: int, neg_target: int) -> str:
+    facts = [_sentence(symbols, a, b) for a, b in edges]
+    rng.shuffle(facts)
+    options = [symbols[target], symbols[neg_target]]
+    rng.shuffle(options)  # the real split puts the target first in 144 of 300 questions
+    return " ".join(facts) + f" Is {symbols[root]} a {options[0]} or {options[1]}?"
+
+
+# ----------------------------------------------------------------------------- many records
+
+
+def generate(n: int, seed: int = 0, config: ProsQAConfig = ProsQAConfig(),
+             exclude_questions: set[str] | frozenset = frozenset(),
+             progress: bool = False) -> list[Record]:
+    """`n` distinct questions, none of them in `exclude_questions`; the same seed, the same list."""
+    from tqdm import tqdm
+
+    rng = random.Random(seed)
+    seen = set(exclude_questions)
+    records = []
+    with tqdm(total=n, desc="generating", unit="q", disable=not progress) as bar:
+        for _ in range(100 * n + 1000):  # repeats are rare; this bounds a config with few graphs
+            if len(records) == n:
+                break
+            record = generate_record(rng, config)
+            if record.question not in seen:
+                seen.add(record.question)
+                records.append(record)
+                bar.update(1)
+    if len(records) < n:
+        raise RuntimeError(f"found only {len(records)} distinct new questions of {n}; the config "
+                           "allows too few different graphs")
+    return records

@@ -1,0 +1,82 @@
+"""`latentsearch demo`: answer a ProsQA question step by step with the model the package ships."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from importlib import resources
+from pathlib import Path
+
+from latentsearch.data.prosqa import ProsQAConfig, generate_record
+from latentsearch.data.schema import Record, load_records
+from latentsearch.data.tokenizer import ANSWER_MARK
+from latentsearch.evaluate import evaluate, is_valid_path, path_nodes
+from latentsearch.models.checkpoint import CheckpointError, load_checkpoint
+from latentsearch.train.methods import get_method
+
+SHIPPED = "prosqa-cot"  # folder under latentsearch/assets
+
+
+def shipped_checkpoint() -> Path:
+    folder = Path(str(resources.files("latentsearch") / "assets" / SHIPPED))
+    if not (folder / "model.safetensors").is_file():
+        raise CheckpointError(f"the shipped model is missing from {folder}; reinstall latentsearch")
+    return folder
+
+
+def demo_question(folder: Path, seed: int, question_file: str) -> Record:
+    if question_file:
+        return load_records(question_file)[0]
+    sizes = json.loads((folder / "demo.json").read_text()) if (folder / "demo.json").is_file() else {}
+    return generate_record(random.Random(seed), ProsQAConfig.sized(**sizes))
+
+
+def edge_sentence(record: Record, a: int, b: int) -> str:
+    sym = record.idx_to_symbol
+    return f"{sym[a]} is a {sym[b]}." if sym[a][0].isupper() else f"Every {sym[a]} is a {sym[b]}."
+
+
+def demo(seed: int = 0, question_file: str = "", checkpoint: str = "") -> None:
+    start = time.perf_counter()
+    folder = Path(checkpoint) if checkpoint else shipped_checkpoint()
+    model, codec, meta = load_checkpoint(folder)
+    record = demo_question(folder, seed, question_file)
+    method = get_method(meta.get("method", "cot"))
+    row = evaluate(model, codec, [record], method).rows[0]
+    print(f"Model: {meta.get('method')} model, {sum(p.numel() for p in model.parameters()):,} parameters, "
+          f"{codec.rendering} rendering, from {folder}")
+    print(f"\nQuestion ({len(record.edges)} facts):\n  {record.question}\n")
+    _print_steps(record, row["output"].split(ANSWER_MARK)[0], codec.rendering)
+    verdict = "correct" if row["exact"] else f"wrong (the answer is {row['gold']!r})"
+    print(f"\nAnswer: {row['predicted'] or '(none)'}  -> {verdict}")
+    print("Reference path (BFS): " + " ".join(edge_sentence(record, a, b) for a, b in _true_path(record)))
+    print(f"\nWhat happened: the question was rendered as {len(method.prompt(_encoded(record, codec)))} "
+          f"tokens, the model decoded greedily with a KV cache until <eos> "
+          f"({row['generated_tokens']} tokens), and the text after '###' was compared with the "
+          f"true answer. Took {time.perf_counter() - start:.1f}s.")
+
+
+def _print_steps(record: Record, steps_text: str, rendering: str) -> None:
+    nodes = path_nodes(steps_text, record) if steps_text.strip() else []
+    print("Model's reasoning:" if nodes else "Model's reasoning: (none; this model answers directly)")
+    chain = [record.root] + (nodes or [])
+    for k, (a, b) in enumerate(zip(chain, chain[1:]), 1):
+        ok = "edge of the graph" if (a, b) in set(map(tuple, record.edges)) else "NOT an edge of the graph"
+        print(f"  step {k}: {edge_sentence(record, a, b):<34} ({ok})")
+    if nodes:
+        print("  the steps form a valid path from the root" if is_valid_path(steps_text, record)
+              else "  the steps do not form a valid path")
+
+
+def _true_path(record: Record) -> list[tuple[int, int]]:
+    from latentsearch.data.prosqa import shortest_path
+
+    path = shortest_path(len(record.idx_to_symbol), record.edges, record.root, record.target)
+    return list(zip(path, path[1:]))
+
+
+def _encoded(record: Record, codec):
+    from latentsearch.data.examples import encode_record
+
+    return encode_record(record, codec)

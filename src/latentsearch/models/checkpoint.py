@@ -1,0 +1,133 @@
+"""Checkpoints: a folder of safetensors weights, HF config.json, meta.json and the tokenizer.
+
+Optimizer and RNG state sit beside the weights as safetensors + JSON. Nothing is ever unpickled.
+A folder is written under a temporary name and renamed into place, so a crash leaves either the
+old checkpoint or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import torch
+import transformers
+from safetensors.torch import load_file, save_file
+from transformers import AutoModelForCausalLM, PreTrainedModel
+
+import latentsearch
+from latentsearch.data.tokenizer import Codec
+from latentsearch.io import atomic_write_json
+
+REQUIRED_FILES = ("config.json", "model.safetensors", "meta.json", "tokenizer.json", "rendering.txt")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder that cannot be loaded."""
+
+
+def git_sha() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def save_checkpoint(folder, model: PreTrainedModel, codec: Codec, meta: dict, optimizer=None, state: dict | None = None):
+    """Write the whole checkpoint to `folder` atomically (temporary folder, then rename)."""
+    folder = Path(folder)
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    codec.save(tmp)
+    full_meta = {
+        "latentsearch": latentsearch.__version__, "torch": torch.__version__,
+        "transformers": transformers.__version__, "git_sha": git_sha(), **meta,
+    }
+    atomic_write_json(tmp / "meta.json", full_meta)
+    if optimizer is not None:
+        save_optimizer(tmp, optimizer)
+    if state is not None:
+        save_trainer_state(tmp, state)
+    _swap_into_place(tmp, folder)
+
+
+def _swap_into_place(tmp: Path, folder: Path) -> None:
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def resolve(folder) -> Path:
+    """The folder itself, or its `.old` twin when a crash hit between the two renames."""
+    folder = Path(folder)
+    old = folder.with_name(folder.name + ".old")
+    return old if not folder.exists() and old.exists() else folder
+
+
+def check_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: checkpoint folder not found")
+    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise CheckpointError(f"{folder}: checkpoint is missing {', '.join(missing)}")
+
+
+def load_checkpoint(folder) -> tuple[PreTrainedModel, Codec, dict]:
+    """Model (eval mode), codec and meta. Loading runs no code from the folder."""
+    folder = resolve(folder)
+    check_folder(folder)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
+    except (OSError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{folder}: cannot load the weights: {_first_line(err)}") from None
+    meta = json.loads((folder / "meta.json").read_text())
+    return model.eval(), Codec.load(folder), meta
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def save_optimizer(folder: Path, optimizer: torch.optim.Optimizer) -> None:
+    """Optimizer state as flat safetensors (`state.<param>.<key>`) plus its param groups as JSON."""
+    sd = optimizer.state_dict()
+    tensors = {
+        f"state.{param}.{key}": value.detach().clone().contiguous() if torch.is_tensor(value) else torch.tensor(value)
+        for param, entry in sd["state"].items()
+        for key, value in entry.items()
+    }
+    save_file(tensors, str(folder / "optimizer.safetensors"))
+    atomic_write_json(folder / "optimizer.json", sd["param_groups"])
+
+
+def load_optimizer(folder, optimizer: torch.optim.Optimizer) -> None:
+    folder = resolve(folder)
+    tensors = load_file(str(folder / "optimizer.safetensors"))
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        _, param, key = name.split(".", 2)
+        state.setdefault(int(param), {})[key] = value
+    groups = json.loads((folder / "optimizer.json").read_text())
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+def save_trainer_state(folder: Path, state: dict) -> None:
+    """Counters as JSON; torch's CPU RNG state as a safetensors tensor."""
+    save_file({"torch_rng": torch.get_rng_state()}, str(folder / "rng.safetensors"))
+    atomic_write_json(folder / "trainer_state.json", state)
+
+
+def load_trainer_state(folder) -> dict:
+    folder = resolve(folder)
+    torch.set_rng_state(load_file(str(folder / "rng.safetensors"))["torch_rng"])
+    return json.loads((folder / "trainer_state.json").read_text())

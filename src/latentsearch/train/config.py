@@ -1,0 +1,60 @@
+"""Training configuration: a dataclass that the CLI fills and every run writes as config.json."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from latentsearch.data.tokenizer import RENDERINGS
+from latentsearch.models.factory import ModelConfig
+from latentsearch.train.methods import METHODS
+
+
+@dataclass
+class TrainConfig:
+    train: str  # training data (Coconut JSON or JSONL)
+    out: str  # run folder: config.json, metrics.jsonl, checkpoint/, best/
+    val: str = ""  # validation data, evaluated at the end of every epoch ("" = none)
+    method: str = "cot"  # a name from latentsearch.train.methods.METHODS
+    rendering: str = "symbolic"  # text or symbolic (ignored when starting from a checkpoint)
+    model: ModelConfig = field(default_factory=ModelConfig)  # architecture of a fresh model
+    init: str = ""  # start from this checkpoint folder instead of a fresh model
+    epochs: int = 10  # passes over the training data
+    batch_size: int = 64  # sequences per optimizer step
+    lr: float = 1e-3  # peak learning rate (AdamW)
+    warmup_steps: int = 100  # linear warm-up to the peak
+    min_lr_ratio: float = 0.1  # cosine decay ends at this fraction of the peak
+    weight_decay: float = 0.01  # AdamW weight decay
+    grad_clip: float = 1.0  # max gradient norm (0 = no clipping)
+    seed: int = 0  # model init, batch order
+    val_limit: int = 500  # validation records scored per epoch (0 = all)
+    save_every: int = 0  # optimizer steps between mid-epoch checkpoints (0 = end of epoch only)
+    log_every: int = 20  # optimizer steps between metric lines
+
+    def __post_init__(self):
+        if isinstance(self.model, dict):
+            self.model = ModelConfig(**self.model)
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
+        if self.rendering not in RENDERINGS:
+            raise ValueError(f"unknown rendering {self.rendering!r}; choose from {', '.join(RENDERINGS)}")
+        for name in ("epochs", "batch_size", "log_every"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("lr", "warmup_steps", "min_lr_ratio", "weight_decay", "grad_clip", "val_limit", "save_every"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        if self.lr == 0:
+            raise ValueError("lr must be positive")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def lr_at(self, step: int, total_steps: int) -> float:
+        """Linear warm-up, then cosine decay to `min_lr_ratio * lr`."""
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        progress = min(1.0, (step - self.warmup_steps) / max(1, total_steps - self.warmup_steps))
+        cosine = 0.5 * (1 + math.cos(math.pi * progress))
+        return self.lr * (self.min_lr_ratio + (1 - self.min_lr_ratio) * cosine)

@@ -1,0 +1,87 @@
+"""End-to-end: train -> checkpoint -> eval on a task a tiny model learns in seconds; resume."""
+
+import json
+import random
+
+import pytest
+import torch
+
+from latentsearch.cli import main
+from latentsearch.data.prosqa import CONCEPT_WORDS, PERSON_NAMES
+from latentsearch.data.schema import Record, parse_record, save_records
+from latentsearch.models.checkpoint import load_checkpoint
+from latentsearch.models.factory import ModelConfig
+from latentsearch.train.config import TrainConfig
+from latentsearch.train.trainer import Trainer
+
+
+def one_fact(rng: random.Random) -> Record:
+    """'Tom is a X. Is Tom a X or Y?': the answer is the candidate that the single fact names."""
+    person, target, other = rng.choice(PERSON_NAMES), *rng.sample(CONCEPT_WORDS, 2)
+    first, second = rng.sample([target, other], 2)
+    return parse_record({
+        "question": f"{person} is a {target}. Is {person} a {first} or {second}?",
+        "steps": [f"{person} is a {target}."], "answer": f"{person} is a {target}.",
+        "idx_to_symbol": [person, target, other], "edges": [[0, 1]], "root": 0, "target": 1, "neg_target": 2,
+    }, "one_fact", 0)
+
+
+@pytest.fixture(scope="module")
+def one_hop(tmp_path_factory):
+    """A task a tiny model learns in seconds; a coin flip between the candidates scores 50%."""
+    folder = tmp_path_factory.mktemp("data")
+    rng = random.Random(0)
+    save_records([one_fact(rng) for _ in range(1500)], folder / "train.jsonl")
+    save_records([one_fact(rng) for _ in range(200)], folder / "val.jsonl")
+    return folder
+
+
+def config_for(data, out, **overrides) -> TrainConfig:
+    settings = dict(train=str(data / "train.jsonl"), val=str(data / "val.jsonl"), out=str(out), method="nocot",
+                    model=ModelConfig(n_layer=2, d_model=64, n_head=4, max_positions=64), epochs=4,
+                    batch_size=32, lr=3e-3, warmup_steps=20, val_limit=200)
+    return TrainConfig(**{**settings, **overrides})
+
+
+def test_train_then_eval_beats_chance(one_hop, tmp_path, capsys):
+    summary = Trainer(config_for(one_hop, tmp_path / "run"), progress_bar=False).run()
+    assert summary["accuracy"] >= 0.9, summary  # a coin flip between the candidates scores 0.5
+    assert main(["eval", str(tmp_path / "run" / "best"), str(one_hop / "val.jsonl"),
+                 "--output", str(tmp_path / "rows.jsonl")]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["accuracy"] >= 0.9
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert len(rows) == 200 and {"output", "predicted", "exact", "flexible"} <= rows[0].keys()
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["method"] == "nocot"
+
+
+def test_resume_equals_uninterrupted(one_hop, tmp_path):
+    full = Trainer(config_for(one_hop, tmp_path / "full", epochs=2, val=""), progress_bar=False)
+    full.run()
+    Trainer(config_for(one_hop, tmp_path / "cut", epochs=2, val=""), progress_bar=False).run(until_epoch=1)
+    resumed = Trainer(config_for(one_hop, tmp_path / "cut", epochs=2, val=""), resume=True, progress_bar=False)
+    assert resumed.state.epoch == 1
+    resumed.run()
+    a, _, _ = load_checkpoint(tmp_path / "full" / "checkpoint")
+    b, _, _ = load_checkpoint(tmp_path / "cut" / "checkpoint")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), name
+
+
+def test_cot_sequences_put_loss_on_steps_and_answer(small_records):
+    from latentsearch.data.examples import IGNORE, encode_record
+    from latentsearch.data.tokenizer import Codec
+    from latentsearch.train.methods import get_method
+
+    codec = Codec.build("symbolic")
+    example = encode_record(small_records[0], codec)
+    cot, nocot = get_method("cot").sequence(example), get_method("nocot").sequence(example)
+    n_q = len(example.question)
+    assert cot.labels[:n_q] == (IGNORE,) * n_q and IGNORE not in cot.labels[n_q:]
+    assert len(cot.ids) == len(nocot.ids) + sum(map(len, example.steps))
+
+
+def test_bad_config_values_are_rejected(tmp_path):
+    for bad in ({"lr": float("nan")}, {"epochs": 0}, {"batch_size": -1}, {"method": "magic"}):
+        with pytest.raises(ValueError):
+            TrainConfig(train="x", out=str(tmp_path), **bad)
