@@ -8,6 +8,8 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from latentsearch.data.examples import encode_record
+from latentsearch.data.graphs import shortest_path
 from latentsearch.data.prosqa import ProsQAConfig, generate_record
 from latentsearch.data.schema import Record, load_records
 from latentsearch.data.tokenizer import ANSWER_MARK
@@ -59,7 +61,7 @@ def demo(seed: int = 0, question_file: str = "", checkpoint: str = "") -> None:
     verdict = "correct" if row["exact"] else f"wrong (the answer is {row['gold']!r})"
     print(f"\nAnswer: {row['predicted'] or '(none)'}  -> {verdict}")
     print("Reference path (BFS): " + " ".join(edge_sentence(record, a, b) for a, b in _true_path(record)))
-    print(f"\nWhat happened: the question was rendered as {len(method.prompt(_encoded(record, codec)))} "
+    print(f"\nWhat happened: the question was rendered as {len(method.prompt(encode_record(record, codec)))} "
           f"tokens, the model decoded greedily with a KV cache until <eos> "
           f"({row['generated_tokens']} tokens), and the text after '###' was compared with the "
           f"true answer. Took {time.perf_counter() - start:.1f}s.")
@@ -78,13 +80,5 @@ def _print_steps(record: Record, steps_text: str, rendering: str) -> None:
 
 
 def _true_path(record: Record) -> list[tuple[int, int]]:
-    from latentsearch.data.prosqa import shortest_path
-
     path = shortest_path(len(record.idx_to_symbol), record.edges, record.root, record.target)
     return list(zip(path, path[1:]))
-
-
-def _encoded(record: Record, codec):
-    from latentsearch.data.examples import encode_record
-
-    return encode_record(record, codec)

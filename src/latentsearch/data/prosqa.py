@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections import deque
 from dataclasses import dataclass, field
 
+from latentsearch.data.graphs import bfs_frontiers, shortest_path, shortest_paths  # noqa: F401 (re-exported)
 from latentsearch.data.schema import Record
 
 PERSON_NAMES = ("Alex", "Bob", "Carol", "Davis", "Eva", "Fae", "Gabriel", "Jack", "Max", "Oliver",
@@ -118,71 +118,6 @@ def _depths_that_fit(depths, weights, min_nodes: int) -> dict:
     if not kept:
         raise ValueError(f"no depth in {depths} fits graphs of {min_nodes} nodes; pass a smaller depth")
     return dict(depths=tuple(d for d, _ in kept), depth_weights=tuple(w for _, w in kept))
-
-
-# ----------------------------------------------------------------------------- graph queries
-
-
-def _children(n_nodes: int, edges) -> list[list[int]]:
-    children = [[] for _ in range(n_nodes)]
-    for a, b in edges:
-        children[a].append(b)
-    return children
-
-
-def _distances(children, root: int) -> dict[int, int]:
-    dist = {root: 0}
-    queue = deque([root])
-    while queue:
-        u = queue.popleft()
-        for v in children[u]:
-            if v not in dist:
-                dist[v] = dist[u] + 1
-                queue.append(v)
-    return dist
-
-
-def bfs_frontiers(n_nodes: int, edges, root: int) -> list[list[int]]:
-    """Nodes reachable from `root`, grouped by BFS depth (depth 0 = [root]), each group sorted."""
-    dist = _distances(_children(n_nodes, edges), root)
-    frontiers = [[] for _ in range(max(dist.values()) + 1)]
-    for v, d in dist.items():
-        frontiers[d].append(v)
-    return [sorted(f) for f in frontiers]
-
-
-def shortest_paths(n_nodes: int, edges, root: int, target: int,
-                   rng: random.Random | None = None) -> tuple[int, list[int] | None]:
-    """(number of shortest root->target paths, one of them) or (0, None) when unreachable.
-
-    With `rng` the path is drawn uniformly among all shortest paths; without, the path takes the
-    smallest node index at every step back from the target.
-    """
-    children = _children(n_nodes, edges)
-    dist = _distances(children, root)
-    if target not in dist:
-        return 0, None
-    count = {root: 1}
-    for u in sorted(dist, key=dist.get):  # BFS order: a node's count is final before it is used
-        for v in children[u]:
-            if dist[v] == dist[u] + 1:
-                count[v] = count.get(v, 0) + count[u]
-    parents = {}
-    for a, b in edges:
-        if a in dist and b in dist and dist[b] == dist[a] + 1:
-            parents.setdefault(b, []).append(a)
-    path = [target]
-    while path[-1] != root:
-        options = sorted(parents[path[-1]])
-        weights = [count[u] for u in options]
-        path.append(rng.choices(options, weights)[0] if rng else options[0])
-    return count[target], path[::-1]
-
-
-def shortest_path(n_nodes: int, edges, root: int, target: int,
-                  rng: random.Random | None = None) -> list[int] | None:
-    """One shortest root->target path as node indices (None when unreachable); see `shortest_paths`."""
-    return shortest_paths(n_nodes, edges, root, target, rng)[1]
 
 
 # ----------------------------------------------------------------------------- sampling helpers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from latentsearch.data.prosqa import shortest_paths
+from latentsearch.data.graphs import shortest_paths
 from latentsearch.data.schema import DatasetError, Record
 
 

@@ -1,0 +1,199 @@
+"""Search algorithms on the real ProsQA validation split with the trained CoT model (issue 4, "Results").
+
+For each algorithm, one `Engine` per question continues the CoT prompt; the best sequence is decoded
+and scored exactly as `latentsearch eval` scores greedy outputs (`evaluate._score`: the answer is the
+text after the last `#`, only when `###` was generated; exact match with the symbolic answer), and
+its reasoning steps are checked for a valid path through the question's graph.
+
+In the `symbolic` rendering a reasoning step is one token, the graph node it reaches, so the
+recombination key "last generated token" (`last:1`) IS the current graph node. `node+answer` is the
+same key except that after `###` the state stays (last node, tokens after `###`) instead of merging
+every hypothesis that has just written `###`. MCTS treats every token (= every node) as a step.
+
+Run: python benchmarks/search_prosqa.py [--limit N] [--algos greedy beam4 mcts:100] [--output out.json]
+(an `:N` suffix limits one algorithm to the first N questions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from latentsearch.data.examples import encode_record
+from latentsearch.data.schema import Record, load_records
+from latentsearch.data.tokenizer import ANSWER_MARK, Codec
+from latentsearch.evaluate import _score, extract_answer
+from latentsearch.models.checkpoint import load_checkpoint
+from latentsearch.search.base import Warp
+from latentsearch.search.engine import Engine
+from latentsearch.search.recombine import by_tokens, recombine
+from latentsearch.search.run import SearchConfig, run
+from latentsearch.train.methods import get_method
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINT = ROOT / "runs" / "cot_real" / "best"
+DATA = ROOT.parent / "shared" / "data" / "prosqa_valid.json"
+SAMPLING = Warp(temperature=1.0)
+
+
+@dataclass(frozen=True)
+class Algo:
+    label: str  # the table's row name
+    config: SearchConfig
+    node_answer_key: bool = False  # recombine with the graph-node key that keeps the node after `###`
+
+
+def algorithms(max_new_tokens: int, budget: int, cosine: float, samples: int, seed: int) -> dict[str, Algo]:
+    cfg = lambda **kw: SearchConfig(max_new_tokens=max_new_tokens, seed=seed, **kw)  # noqa: E731
+    return {
+        "greedy": Algo("greedy (DFS)", cfg(algo="greedy")),
+        "beam4": Algo("beam 4 (BFS)", cfg(algo="beam", width=4)),
+        "beam8": Algo("beam 8 (BFS)", cfg(algo="beam", width=8)),
+        "best-first": Algo(f"best-first, budget {budget}", cfg(algo="best-first", budget=budget)),
+        "recombine-node": Algo("recombine 4, graph-node key (last token)", cfg(algo="recombine", key="last:1")),
+        "recombine-node-answer": Algo("recombine 4, graph-node key (node kept after ###)",
+                                      cfg(algo="recombine", key="last:1"), node_answer_key=True),
+        "recombine-hidden": Algo(f"recombine 4, hidden-state key (cos >= {cosine})",
+                                 cfg(algo="recombine", key=f"hidden:{cosine}")),
+        "self-consistency": Algo(f"self-consistency N={samples} (T=1)",
+                                 cfg(algo="self-consistency", width=samples, warp=SAMPLING)),
+        "mcts": Algo("MCTS (8 iterations, branch 4, T=1)",
+                     cfg(algo="mcts", width=4, iterations=8, warp=SAMPLING)),
+    }
+
+
+class EveryToken:
+    """An MCTS step delimiter equal to every token: a step is one token (one graph node here)."""
+
+    def __eq__(self, other) -> bool:
+        return True
+
+    __hash__ = object.__hash__
+
+
+def answer_of(codec: Codec):
+    """Self-consistency's vote: the extracted answer of a sequence (None without `###`)."""
+    def extract(ids: list[int]):
+        text = codec.decode(ids)
+        return extract_answer(text) if ANSWER_MARK in text else None
+    return extract
+
+
+def node_answer_key(mark: int):
+    """The current graph node; after `###`, (that node, the tokens written since `###`)."""
+    def key(tokens: tuple[int, ...]):
+        if mark not in tokens:
+            return tokens[-1]
+        at = tokens.index(mark)
+        return (tokens[at - 1] if at else None, tokens[at:])
+    return key
+
+
+def search_one(model, codec: Codec, record: Record, algo: Algo) -> tuple[list[int], object]:
+    """The best sequence of one algorithm on one question, and its SearchResult."""
+    prompt = get_method("cot").prompt(encode_record(record, codec))
+    config = algo.config
+    engine = Engine(model, prompt, codec.eos_id, config.max_new_tokens, keep_hidden=config.needs_hidden)
+    if algo.node_answer_key:
+        out = recombine(engine, by_tokens(node_answer_key(codec.answer_mark_id)), config.width, config.merge,
+                        config.length_penalty, config.early_stopping)
+    else:
+        out = run(engine, config, answer=answer_of(codec), delimiter=EveryToken())
+    return (out.sequences[0] if out.sequences else []), out
+
+
+def evaluate_algo(model, codec: Codec, records: list[Record], name: str, algo: Algo) -> dict:
+    """One table row: accuracy, valid-path rate and cost per question of `algo` on `records`."""
+    rows, passes, expansions, extra = [], 0, 0, {}
+    start = time.perf_counter()
+    for index, record in enumerate(tqdm(records, desc=name, leave=False)):
+        best, out = search_one(model, codec, record, algo)
+        rows.append(_score(index, record, codec, best))
+        passes, expansions = passes + out.forward_passes, expansions + out.expansions
+        for key, value in out.extra.items():  # e.g. merged (recombine), optimal (best-first)
+            if isinstance(value, (int, float)):
+                extra[key] = extra.get(key, 0) + value
+    seconds = time.perf_counter() - start
+    n = len(records)
+    return {"algo": name, "label": algo.label, "n": n,
+            "accuracy": sum(r["exact"] for r in rows) / n,
+            "valid_path_rate": sum(bool(r.get("valid_path")) for r in rows) / n,
+            "forward_passes": passes / n, "expansions": expansions / n, "seconds": round(seconds, 2),
+            "extra_per_question": {k: v / n for k, v in extra.items()},
+            "exact": [r["exact"] for r in rows], "outputs": [r["output"] for r in rows]}
+
+
+def versus(result: dict, baseline: dict) -> str:
+    """Questions this algorithm gets right and the baseline wrong, and the reverse (same questions)."""
+    pairs = list(zip(result["exact"], baseline["exact"]))
+    won = sum(a and not b for a, b in pairs)
+    lost = sum(b and not a for a, b in pairs)
+    return f"+{won} / -{lost}"
+
+
+def markdown(results: list[dict]) -> str:
+    """The table; `vs greedy` counts questions won / lost against greedy on the same questions."""
+    greedy = next((r for r in results if r["algo"] == "greedy"), None)
+    lines = ["| algorithm | n | accuracy | valid-path rate | forward passes / q | expansions / q | seconds "
+             "| vs greedy |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        vs = versus(r, greedy) if greedy and r is not greedy and greedy["n"] >= r["n"] else ""
+        lines.append(f"| {r['label']} | {r['n']} | {r['accuracy']:.3f} | {r['valid_path_rate']:.3f} | "
+                     f"{r['forward_passes']:.1f} | {r['expansions']:.1f} | {r['seconds']:.1f} | {vs} |")
+    return "\n".join(lines)
+
+
+def parse_algos(names: list[str], table: dict[str, Algo], limit: int | None) -> list[tuple[str, int | None]]:
+    """`NAME` or `NAME:LIMIT` to (name, question limit)."""
+    chosen = []
+    for item in names:
+        name, _, own = item.partition(":")
+        if name not in table:
+            raise SystemExit(f"unknown algorithm {name!r}; choose from {', '.join(table)}")
+        chosen.append((name, int(own) if own else limit))
+    return chosen
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--checkpoint", default=str(CHECKPOINT))
+    p.add_argument("--data", default=str(DATA))
+    p.add_argument("--limit", type=int, default=None, help="first N questions (default: all)")
+    p.add_argument("--algos", nargs="+", default=["greedy", "beam4", "beam8", "best-first", "recombine-node",
+                                                  "recombine-node-answer", "recombine-hidden", "self-consistency"],
+                   help="NAME or NAME:LIMIT; names: greedy beam4 beam8 best-first recombine-node "
+                        "recombine-node-answer recombine-hidden self-consistency mcts")
+    p.add_argument("--max-new-tokens", type=int, default=24)
+    p.add_argument("--budget", type=int, default=64, help="best-first expansion budget")
+    p.add_argument("--cosine", type=float, default=0.95, help="hidden-state key threshold")
+    p.add_argument("--samples", type=int, default=8, help="self-consistency N")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default=None, help="write the results as JSON here")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    model, codec, meta = load_checkpoint(args.checkpoint)
+    model.eval()
+    records = load_records(args.data)
+    table = algorithms(args.max_new_tokens, args.budget, args.cosine, args.samples, args.seed)
+    results = []
+    for name, limit in parse_algos(args.algos, table, args.limit):
+        results.append(evaluate_algo(model, codec, records[:limit], name, table[name]))
+        print(f"{name}: accuracy {results[-1]['accuracy']:.3f} ({results[-1]['seconds']:.1f} s)", flush=True)
+    print(markdown(results))
+    if args.output:
+        payload = {"checkpoint": args.checkpoint, "data": args.data, "meta": meta, "args": vars(args),
+                   "results": results}
+        Path(args.output).write_text(json.dumps(payload, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
