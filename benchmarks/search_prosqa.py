@@ -36,7 +36,7 @@ from latentsearch.search.run import SearchConfig, run
 from latentsearch.train.methods import get_method
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKPOINT = ROOT / "runs" / "cot_real" / "best"
+CHECKPOINT = Path(__file__).resolve().parents[1] / "src" / "latentsearch" / "assets" / "prosqa-cot"  # the shipped CoT model
 DATA = ROOT.parent / "shared" / "data" / "prosqa_valid.json"
 SAMPLING = Warp(temperature=1.0)
 
