@@ -54,6 +54,7 @@ def algorithms(max_new_tokens: int, budget: int, cosine: float, samples: int, se
         "greedy": Algo("greedy (DFS)", cfg(algo="greedy")),
         "beam4": Algo("beam 4 (BFS)", cfg(algo="beam", width=4)),
         "beam8": Algo("beam 8 (BFS)", cfg(algo="beam", width=8)),
+        "beam4-raw": Algo("beam 4, length_penalty 0 (sum of log-probs)", cfg(algo="beam", width=4, length_penalty=0.0)),
         "best-first": Algo(f"best-first, budget {budget}", cfg(algo="best-first", budget=budget)),
         "recombine-node": Algo("recombine 4, graph-node key (last token)", cfg(algo="recombine", key="last:1")),
         "recombine-node-answer": Algo("recombine 4, graph-node key (node kept after ###)",
@@ -166,7 +167,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=None, help="first N questions (default: all)")
     p.add_argument("--algos", nargs="+", default=["greedy", "beam4", "beam8", "best-first", "recombine-node",
                                                   "recombine-node-answer", "recombine-hidden", "self-consistency"],
-                   help="NAME or NAME:LIMIT; names: greedy beam4 beam8 best-first recombine-node "
+                   help="NAME or NAME:LIMIT; names: greedy beam4 beam8 beam4-raw best-first recombine-node "
                         "recombine-node-answer recombine-hidden self-consistency mcts")
     p.add_argument("--max-new-tokens", type=int, default=24)
     p.add_argument("--budget", type=int, default=64, help="best-first expansion budget")
