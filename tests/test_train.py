@@ -85,3 +85,8 @@ def test_bad_config_values_are_rejected(tmp_path):
     for bad in ({"lr": float("nan")}, {"epochs": 0}, {"batch_size": -1}, {"method": "magic"}):
         with pytest.raises(ValueError):
             TrainConfig(train="x", out=str(tmp_path), **bad)
+
+
+def test_text_rendering_trains_too(one_hop, tmp_path):
+    summary = Trainer(config_for(one_hop, tmp_path / "text", rendering="text", method="cot"), progress_bar=False).run()
+    assert summary["accuracy"] >= 0.9 and summary["valid_path_rate"] >= 0.9, summary
