@@ -10,6 +10,7 @@ from pathlib import Path
 from latentsearch.data.schema import DatasetError
 from latentsearch.data.tokenizer import RENDERINGS, TokenizerError
 from latentsearch.models.checkpoint import CheckpointError
+from latentsearch.models.factory import FAMILIES
 from latentsearch.train.methods import METHODS
 
 USER_ERRORS = (DatasetError, TokenizerError, CheckpointError, ValueError, FileNotFoundError)
@@ -41,7 +42,10 @@ def quiet_transformers() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="latentsearch", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="latentsearch",
+        description="Decoding as search, in token space and in a language model's continuous latent space.",
+    )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     _add_data(sub)
@@ -78,7 +82,7 @@ def _add_train(sub):
     train.add_argument("--rendering", default="symbolic", choices=RENDERINGS, help="how records become tokens")
     train.add_argument("--init", default="", help="start from this checkpoint folder")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
-    train.add_argument("--family", default="gpt2", help="model family: gpt2, llama or qwen2")
+    train.add_argument("--family", default="gpt2", choices=FAMILIES, help="model family of a fresh model")
     train.add_argument("--layers", type=int, default=2, help="transformer blocks")
     train.add_argument("--d-model", type=int, default=128, help="hidden size")
     train.add_argument("--heads", type=int, default=4, help="attention heads")
