@@ -1,0 +1,1 @@
+"""Continuous thought: batched latent reasoning passes that share one KV cache."""
