@@ -89,7 +89,7 @@ def _add_train(sub):
     train.add_argument("--max-positions", type=int, default=512, help="context length of a fresh model")
     for flag, kind, default, text in (
         ("--epochs", int, 10, "passes over the training data"),
-        ("--batch-size", int, 64, "sequences per optimizer step"),
+        ("--batch-size", int, 32, "sequences per optimizer step"),
         ("--lr", float, 1e-3, "peak learning rate"),
         ("--warmup-steps", int, 100, "linear warm-up steps"),
         ("--weight-decay", float, 0.01, "AdamW weight decay"),

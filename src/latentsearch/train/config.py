@@ -20,7 +20,7 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)  # architecture of a fresh model
     init: str = ""  # start from this checkpoint folder instead of a fresh model
     epochs: int = 10  # passes over the training data
-    batch_size: int = 64  # sequences per optimizer step
+    batch_size: int = 32  # sequences per optimizer step
     lr: float = 1e-3  # peak learning rate (AdamW)
     warmup_steps: int = 100  # linear warm-up to the peak
     min_lr_ratio: float = 0.1  # cosine decay ends at this fraction of the peak
