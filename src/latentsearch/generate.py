@@ -45,10 +45,10 @@ def greedy_batch(model, prompts: list[list[int]], eos_id: int, pad_id: int, max_
         out = model(input_ids=token[:, None], attention_mask=mask, position_ids=next_pos,
                     cache=cache, use_cache=True)
         cache, logits, next_pos = out.cache, out.logits[:, -1], next_pos + 1
-    return _trim(torch.stack(generated, dim=1).tolist() if generated else [[] for _ in prompts], eos_id)
+    return trim_at_eos(torch.stack(generated, dim=1).tolist() if generated else [[] for _ in prompts], eos_id)
 
 
-def _trim(rows: list[list[int]], eos_id: int) -> list[list[int]]:
+def trim_at_eos(rows: list[list[int]], eos_id: int) -> list[list[int]]:
     return [row[: row.index(eos_id) + 1] if eos_id in row else row for row in rows]
 
 

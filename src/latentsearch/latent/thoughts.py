@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from latentsearch.generate import left_pad, positions
+from latentsearch.generate import left_pad, positions, trim_at_eos
 
 
 @dataclass
@@ -92,4 +92,4 @@ def answer_after_thoughts(model, prompts, n_thoughts, eot_id: int, eos_id: int, 
             break
         state = feed_tokens(model, state, token)
     rows = torch.stack(generated, 1).tolist() if generated else [[] for _ in prompts]
-    return [r[: r.index(eos_id) + 1] if eos_id in r else r for r in rows], thought_state
+    return trim_at_eos(rows, eos_id), thought_state
