@@ -1,7 +1,7 @@
 """Search algorithms on the real ProsQA validation split with the trained CoT model (issue 4, "Results").
 
 For each algorithm, one `Engine` per question continues the CoT prompt; the best sequence is decoded
-and scored exactly as `latentsearch eval` scores greedy outputs (`evaluate._score`: the answer is the
+and scored exactly as `latentsearch eval` scores greedy outputs (`evaluate.score_output`: the answer is the
 text after the last `#`, only when `###` was generated; exact match with the symbolic answer), and
 its reasoning steps are checked for a valid path through the question's graph.
 
@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from latentsearch.data.examples import encode_record
 from latentsearch.data.schema import Record, load_records
 from latentsearch.data.tokenizer import ANSWER_MARK, Codec
-from latentsearch.evaluate import _score, extract_answer
+from latentsearch.evaluate import score_output, extract_answer
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.search.base import Warp
 from latentsearch.search.engine import Engine
@@ -36,7 +36,7 @@ from latentsearch.search.run import SearchConfig, run
 from latentsearch.train.methods import get_method
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKPOINT = Path(__file__).resolve().parents[1] / "src" / "latentsearch" / "assets" / "prosqa-cot"  # the shipped CoT model
+CHECKPOINT = ROOT / "src" / "latentsearch" / "assets" / "prosqa-cot"  # the shipped CoT model
 DATA = ROOT.parent / "shared" / "data" / "prosqa_valid.json"
 SAMPLING = Warp(temperature=1.0)
 
@@ -114,7 +114,7 @@ def evaluate_algo(model, codec: Codec, records: list[Record], name: str, algo: A
     start = time.perf_counter()
     for index, record in enumerate(tqdm(records, desc=name, leave=False)):
         best, out = search_one(model, codec, record, algo)
-        rows.append(_score(index, record, codec, best))
+        rows.append(score_output(index, record, codec, best))
         passes, expansions = passes + out.forward_passes, expansions + out.expansions
         for key, value in out.extra.items():  # e.g. merged (recombine), optimal (best-first)
             if isinstance(value, (int, float)):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from latentsearch.data.prosqa import (CONCEPT_WORDS, PERSON_NAMES, SYMBOLS, ProsQAConfig,
-                                      bfs_frontiers, generate, generate_record, shortest_path,
-                                      shortest_paths)
+from latentsearch.data.graphs import bfs_frontiers, shortest_path, shortest_paths
+from latentsearch.data.prosqa import (CONCEPT_WORDS, PERSON_NAMES, SYMBOLS, ProsQAConfig, generate,
+                                      generate_record)
 from latentsearch.data.schema import DatasetError, Record, load_records, parse_record
 from latentsearch.data.stats import format_stats_table, graph_stats
 

@@ -74,11 +74,11 @@ def evaluate(model, codec: Codec, records: list[Record], method: Method, batch_s
     start = time.perf_counter()
     outputs = greedy_generate(model, prompts, codec.eos_id, codec.pad_id, max_new_tokens, batch_size, progress)
     seconds = time.perf_counter() - start
-    rows = [_score(i, r, codec, out) for i, (r, out) in enumerate(zip(records, outputs))]
+    rows = [score_output(i, r, codec, out) for i, (r, out) in enumerate(zip(records, outputs))]
     return EvalResult(_summarize(rows, seconds), rows)
 
 
-def _score(index: int, record: Record, codec: Codec, output: list[int]) -> dict:
+def score_output(index: int, record: Record, codec: Codec, output: list[int]) -> dict:
     text = codec.decode(output)
     gold = render(record, codec.rendering).answer
     predicted = extract_answer(text) if ANSWER_MARK in text else ""

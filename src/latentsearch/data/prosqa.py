@@ -21,7 +21,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from latentsearch.data.graphs import bfs_frontiers, shortest_path, shortest_paths  # noqa: F401 (re-exported)
+from latentsearch.data.graphs import bfs_frontiers, shortest_paths
 from latentsearch.data.schema import Record
 
 PERSON_NAMES = ("Alex", "Bob", "Carol", "Davis", "Eva", "Fae", "Gabriel", "Jack", "Max", "Oliver",
