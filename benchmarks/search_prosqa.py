@@ -33,7 +33,7 @@ from latentsearch.search.base import Warp
 from latentsearch.search.engine import Engine
 from latentsearch.search.recombine import by_tokens, recombine
 from latentsearch.search.run import SearchConfig, run
-from latentsearch.train.methods import get_method
+from latentsearch.train.methods import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "src" / "latentsearch" / "assets" / "prosqa-cot"  # the shipped CoT model
@@ -97,11 +97,11 @@ def node_answer_key(mark: int):
 
 def search_one(model, codec: Codec, record: Record, algo: Algo) -> tuple[list[int], object]:
     """The best sequence of one algorithm on one question, and its SearchResult."""
-    prompt = get_method("cot").prompt(encode_record(record, codec))
+    prompt = list(Recipe.of("cot", codec).prompt_item(encode_record(record, codec), 0).prompt)
     config = algo.config
     engine = Engine(model, prompt, codec.eos_id, config.max_new_tokens, keep_hidden=config.needs_hidden)
     if algo.node_answer_key:
-        out = recombine(engine, by_tokens(node_answer_key(codec.answer_mark_id)), config.width, config.merge,
+        out = recombine(engine, by_tokens(node_answer_key(codec.token_id(ANSWER_MARK))), config.width, config.merge,
                         config.length_penalty, config.early_stopping)
     else:
         out = run(engine, config, answer=answer_of(codec), delimiter=EveryToken())

@@ -62,8 +62,8 @@ def test_gradients_flow_through_every_thought(family):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_batched_answers_equal_answers_alone(family):
     model = tiny(family)
-    batched, state = answer_after_thoughts(model, PROMPTS, THOUGHTS, eot_id=3, eos_id=1, pad_id=0, max_new_tokens=6)
+    batched, state = answer_after_thoughts(model, PROMPTS, THOUGHTS, after=[3], eos_id=1, pad_id=0, max_new_tokens=6)
     for row, (prompt, k) in enumerate(zip(PROMPTS, THOUGHTS)):
-        alone, _ = answer_after_thoughts(model, [prompt], [k], eot_id=3, eos_id=1, pad_id=0, max_new_tokens=6)
+        alone, _ = answer_after_thoughts(model, [prompt], [k], after=[3], eos_id=1, pad_id=0, max_new_tokens=6)
         assert batched[row][: len(alone[0])] == alone[0]
     assert state.thoughts.shape == (3, max(THOUGHTS), 32)

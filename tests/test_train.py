@@ -71,11 +71,11 @@ def test_resume_equals_uninterrupted(one_hop, tmp_path):
 def test_cot_sequences_put_loss_on_steps_and_answer(small_records):
     from latentsearch.data.examples import IGNORE, encode_record
     from latentsearch.data.tokenizer import Codec
-    from latentsearch.train.methods import get_method
+    from latentsearch.train.methods import Recipe
 
     codec = Codec.build("symbolic")
     example = encode_record(small_records[0], codec)
-    cot, nocot = get_method("cot").sequence(example), get_method("nocot").sequence(example)
+    cot, nocot = (Recipe.of(m, codec).item(example, 0).flat(0) for m in ("cot", "nocot"))
     n_q = len(example.question)
     assert cot.labels[:n_q] == (IGNORE,) * n_q and IGNORE not in cot.labels[n_q:]
     assert len(cot.ids) == len(nocot.ids) + sum(map(len, example.steps))

@@ -80,7 +80,8 @@ def _add_train(sub):
     train.add_argument("--val", default="", help="validation data file, scored every epoch")
     train.add_argument("--out", required=True, help="run folder")
     train.add_argument("--rendering", default="symbolic", choices=RENDERINGS, help="how records become tokens")
-    train.add_argument("--init", default="", help="start from this checkpoint folder")
+    train.add_argument("--init", default="", help="start from a checkpoint folder, or fine-tune smollm2 / an HF model "
+                       "with its own tokenizer (use --rendering text)")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
     train.add_argument("--family", default="gpt2", choices=FAMILIES, help="model family of a fresh model")
     train.add_argument("--layers", type=int, default=2, help="transformer blocks")
@@ -92,12 +93,25 @@ def _add_train(sub):
         ("--batch-size", int, 32, "sequences per optimizer step"),
         ("--lr", float, 1e-3, "peak learning rate"),
         ("--warmup-steps", int, 100, "linear warm-up steps"),
+        ("--min-lr-ratio", float, 0.1, "cosine decay ends at this fraction of the peak (1 = constant)"),
         ("--weight-decay", float, 0.01, "AdamW weight decay"),
         ("--seed", int, 0, "seed for the model init and batch order"),
         ("--val-limit", int, 500, "validation records scored per epoch (0 = all)"),
         ("--save-every", int, 0, "optimizer steps between mid-epoch checkpoints"),
     ):
         train.add_argument(flag, type=kind, default=default, help=text)
+    curriculum = train.add_argument_group("curriculum (the Coconut family and pause)")
+    for flag, kind, default, text in (
+        ("--thoughts-per-step", int, 1, "c: continuous thoughts that replace one reasoning step"),
+        ("--epochs-per-stage", int, 5, "epochs at each curriculum stage"),
+        ("--max-stage", int, 6, "last stage replacing steps one by one; after it every step is latent"),
+        ("--mix-prob", float, 0.0, "chance an example trains at a uniformly random stage"),
+        ("--pause-tokens", int, 6, "pause: pause tokens between question and answer"),
+    ):
+        curriculum.add_argument(flag, type=kind, default=default, help=text)
+    curriculum.add_argument("--keep-optimizer", action="store_true", help="do not reset AdamW at stage changes")
+    curriculum.add_argument("--no-pad-thoughts", action="store_true",
+                            help="past the last stage use min(steps, max stage) thoughts instead of max stage")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(run=run_train)
 
@@ -106,7 +120,9 @@ def _add_eval(sub):
     ev = sub.add_parser("eval", help="greedy-decode a data file with a checkpoint and score it")
     ev.add_argument("checkpoint", help="checkpoint folder")
     ev.add_argument("data", help="data file")
-    ev.add_argument("--method", default="", help="prompting method (default: the checkpoint's)")
+    ev.add_argument("--method", default="", choices=["", *METHODS], help="method (default: the checkpoint's)")
+    ev.add_argument("--thoughts", type=int, default=None, help="continuous thoughts per question "
+                    "(latent methods; default: what the checkpoint's stage uses)")
     ev.add_argument("--batch-size", type=int, default=64, help="questions decoded together")
     ev.add_argument("--output", default="", help="per-example JSONL output")
     ev.set_defaults(run=run_eval)
@@ -169,7 +185,9 @@ def run_stats(args) -> int:
 
 def run_train(args) -> int:
     from latentsearch.models.factory import ModelConfig
+    from latentsearch.train import distributed
     from latentsearch.train.config import TrainConfig
+    from latentsearch.train.methods import Curriculum
     from latentsearch.train.trainer import Trainer
 
     model = ModelConfig(family=args.family, n_layer=args.layers, d_model=args.d_model, n_head=args.heads,
@@ -177,27 +195,37 @@ def run_train(args) -> int:
     config = TrainConfig(
         train=args.train, val=args.val, out=args.out, method=args.method, rendering=args.rendering,
         model=model, init=args.init, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        warmup_steps=args.warmup_steps, weight_decay=args.weight_decay, seed=args.seed,
+        warmup_steps=args.warmup_steps, min_lr_ratio=args.min_lr_ratio, weight_decay=args.weight_decay, seed=args.seed,
         val_limit=args.val_limit, save_every=args.save_every,
+        curriculum=Curriculum(
+            thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
+            max_stage=args.max_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,
+            pad_thoughts=not args.no_pad_thoughts, pause_tokens=args.pause_tokens),
     )
-    summary = Trainer(config, resume=args.resume, progress_bar=not args.no_progress).run()
-    print(json.dumps({"out": args.out, **summary}))
+    trainer = Trainer(config, resume=args.resume, progress_bar=not args.no_progress)
+    summary = trainer.run()
+    if trainer.rank == 0:
+        print(json.dumps({"out": args.out, **summary}))
+    distributed.finish()
 
 
 def run_eval(args) -> int:
     from latentsearch.data.schema import load_records
     from latentsearch.evaluate import evaluate
     from latentsearch.models.checkpoint import load_checkpoint
-    from latentsearch.train.methods import get_method
+    from latentsearch.train.methods import Recipe
 
     model, codec, meta = load_checkpoint(args.checkpoint)
-    method = get_method(args.method or meta.get("method", "cot"))
-    result = evaluate(model, codec, load_records(args.data), method, batch_size=args.batch_size, progress=True)
+    recipe, stage = Recipe.from_meta(meta, codec, args.method)
+    if args.thoughts is not None and args.thoughts < 0:
+        raise ValueError(f"--thoughts must be >= 0, got {args.thoughts}")
+    result = evaluate(model, codec, load_records(args.data), recipe, stage=stage, n_thoughts=args.thoughts,
+                      batch_size=args.batch_size, progress=True)
     if args.output:
         from latentsearch.io import atomic_write_text
 
         atomic_write_text(args.output, "".join(json.dumps(row) + "\n" for row in result.rows))
-    print(json.dumps({"checkpoint": args.checkpoint, "data": args.data, "method": method.name, **result.summary}))
+    print(json.dumps({"checkpoint": args.checkpoint, "data": args.data, "method": recipe.method.name, "stage": stage, **result.summary}))
 
 
 def run_demo(args) -> int:

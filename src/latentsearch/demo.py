@@ -8,14 +8,16 @@ import time
 from importlib import resources
 from pathlib import Path
 
+import torch
+
 from latentsearch.data.examples import encode_record
-from latentsearch.data.graphs import shortest_path
+from latentsearch.data.graphs import bfs_frontiers, shortest_path
 from latentsearch.data.prosqa import ProsQAConfig, generate_record
 from latentsearch.data.schema import Record, load_records
 from latentsearch.data.tokenizer import ANSWER_MARK
 from latentsearch.evaluate import evaluate, is_valid_path, path_nodes
 from latentsearch.models.checkpoint import CheckpointError, load_checkpoint
-from latentsearch.train.methods import get_method
+from latentsearch.train.methods import Recipe
 
 SHIPPED = "prosqa-cot"  # folder under latentsearch/assets
 
@@ -50,26 +52,45 @@ def demo(seed: int = 0, question_file: str = "", checkpoint: str = "") -> None:
     model, codec, meta = load_checkpoint(folder)
     settings = demo_settings(folder)
     record = demo_question(settings, seed, question_file)
-    method = get_method(meta.get("method", "cot"))
-    row = evaluate(model, codec, [record], method).rows[0]
+    recipe, stage = Recipe.from_meta(meta, codec)
+    result = evaluate(model, codec, [record], recipe, stage=stage)
+    row = result.rows[0]
     print(f"Model: {meta.get('method')} model, {sum(p.numel() for p in model.parameters()):,} parameters, "
           f"{codec.rendering} rendering, from {folder}")
     if settings.get("note"):
         print(settings["note"])
     print(f"\nQuestion ({len(record.edges)} facts):\n  {record.question}\n")
+    if result.thoughts is not None:
+        _print_thoughts(model, codec, record, result.thoughts[0])
     _print_steps(record, row["output"].split(ANSWER_MARK)[0], codec.rendering)
     verdict = "correct" if row["exact"] else f"wrong (the answer is {row['gold']!r})"
     print(f"\nAnswer: {row['predicted'] or '(none)'}  -> {verdict}")
     print("Reference path (BFS): " + " ".join(edge_sentence(record, a, b) for a, b in _true_path(record)))
-    print(f"\nWhat happened: the question was rendered as {len(method.prompt(encode_record(record, codec)))} "
-          f"tokens, the model decoded greedily with a KV cache until <eos> "
-          f"({row['generated_tokens']} tokens), and the text after '###' was compared with the "
-          f"true answer. Took {time.perf_counter() - start:.1f}s.")
+    item = recipe.prompt_item(encode_record(record, codec), stage)
+    thinking = (f"then {item.n_thoughts} continuous thoughts (each last hidden state fed back as the next "
+                f"input embedding, sharing one KV cache) and <eot>; " if item.n_thoughts else "")
+    print(f"\nWhat happened: the question was rendered as {len(item.prompt)} tokens; {thinking}the model "
+          f"decoded greedily with a KV cache until <eos> ({row['generated_tokens']} tokens), and the text after "
+          f"'###' was compared with the true answer. Took {time.perf_counter() - start:.1f}s.")
+
+
+@torch.no_grad()
+def _print_thoughts(model, codec, record: Record, thoughts: torch.Tensor, top: int = 5) -> None:
+    """Each thought through the LM head (logit lens), beside the true BFS frontier at that depth."""
+    sym = record.idx_to_symbol
+    frontiers = bfs_frontiers(len(sym), record.edges, record.root)
+    probs = model.get_output_embeddings()(thoughts.to(model.device)).softmax(-1)
+    print("Continuous thoughts (never decoded; read through the LM head, top 5 tokens):")
+    for k, p in enumerate(probs, 1):
+        values, ids = p.topk(top)
+        tokens = "  ".join(f"{codec.decode([i]) or '?'} {v:.2f}" for v, i in zip(values.tolist(), ids.tolist()))
+        frontier = " ".join(sym[n] for n in frontiers[k]) if k < len(frontiers) else "(none)"
+        print(f"  thought {k}: {tokens}\n             BFS frontier at depth {k}: {frontier}")
 
 
 def _print_steps(record: Record, steps_text: str, rendering: str) -> None:
     nodes = path_nodes(steps_text, record) if steps_text.strip() else []
-    print("Model's reasoning:" if nodes else "Model's reasoning: (none; this model answers directly)")
+    print("Model's reasoning in language:" if nodes else "Model's reasoning in language: (none)")
     chain = [record.root] + (nodes or [])
     for k, (a, b) in enumerate(zip(chain, chain[1:]), 1):
         ok = "edge of the graph" if (a, b) in set(map(tuple, record.edges)) else "NOT an edge of the graph"

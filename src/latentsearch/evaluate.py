@@ -6,12 +6,15 @@ import re
 import time
 from dataclasses import dataclass
 
+import torch
+
 from latentsearch.data.examples import encode_records
 from latentsearch.data.schema import Record
 from latentsearch.data.tokenizer import ANSWER_MARK, Codec, render
 from latentsearch.generate import greedy_generate
+from latentsearch.latent.thoughts import latent_generate
 from latentsearch.models.factory import context_length
-from latentsearch.train.methods import Method
+from latentsearch.train.methods import Recipe
 
 
 def extract_answer(text: str) -> str:
@@ -61,21 +64,35 @@ def is_valid_path(steps_text: str, record: Record) -> bool:
 class EvalResult:
     summary: dict
     rows: list[dict]
+    thoughts: list[torch.Tensor] | None = None  # per record (n_thoughts, d_model), for latent methods
 
 
-def evaluate(model, codec: Codec, records: list[Record], method: Method, batch_size: int = 64,
-             max_new_tokens: int | None = None, progress: bool = False) -> EvalResult:
-    """Greedy-decode every record and score it."""
+def evaluate(model, codec: Codec, records: list[Record], recipe: Recipe | str, stage: int | None = None,
+             n_thoughts: int | None = None, batch_size: int = 64, max_new_tokens: int | None = None,
+             progress: bool = False) -> EvalResult:
+    """Greedy-decode every record (through continuous thoughts for latent methods) and score it.
+
+    `stage` defaults to the curriculum's final stage; `n_thoughts` overrides the thought count.
+    """
+    recipe = Recipe.of(recipe, codec) if isinstance(recipe, str) else recipe
+    stage = recipe.curriculum.final_stage if stage is None else stage
     examples = encode_records(records, codec)
-    prompts = [method.prompt(e) for e in examples]
+    items = [recipe.prompt_item(e, stage, n_thoughts) for e in examples]
     if max_new_tokens is None:
         longest = max(len(e.answer) + sum(map(len, e.steps)) for e in examples)
-        max_new_tokens = min(2 * longest + 8, context_length(model) - max(map(len, prompts)))
-    start = time.perf_counter()
-    outputs = greedy_generate(model, prompts, codec.eos_id, codec.pad_id, max_new_tokens, batch_size, progress)
+        max_new_tokens = min(2 * longest + 8, context_length(model) - max(map(len, items)))
+    start, thoughts = time.perf_counter(), None
+    if any(item.n_thoughts for item in items):
+        outputs, thoughts = latent_generate(
+            model, [i.prompt for i in items], [i.n_thoughts for i in items], list(items[0].after), codec.eos_id,
+            codec.pad_id, max_new_tokens, batch_size, progress)
+    else:
+        prompts = [item.prompt + item.after for item in items]
+        outputs = greedy_generate(model, prompts, codec.eos_id, codec.pad_id, max_new_tokens, batch_size, progress)
     seconds = time.perf_counter() - start
-    rows = [score_output(i, r, codec, out) for i, (r, out) in enumerate(zip(records, outputs))]
-    return EvalResult(_summarize(rows, seconds), rows)
+    rows = [score_output(i, r, codec, out) | {"thoughts": item.n_thoughts}
+            for i, (r, out, item) in enumerate(zip(records, outputs, items))]
+    return EvalResult(_summarize(rows, seconds), rows, thoughts)
 
 
 def score_output(index: int, record: Record, codec: Codec, output: list[int]) -> dict:
@@ -98,6 +115,7 @@ def _summarize(rows: list[dict], seconds: float) -> dict:
         "accuracy": sum(r["exact"] for r in rows) / n,
         "flexible_accuracy": sum(r["flexible"] for r in rows) / n,
         "tokens_per_answer": sum(r["generated_tokens"] for r in rows) / n,
+        "thoughts_per_answer": sum(r["thoughts"] for r in rows) / n,
         "seconds": round(seconds, 3),
     }
     with_steps = [r["valid_path"] for r in rows if r.get("valid_path") is not None]

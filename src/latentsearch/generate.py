@@ -30,10 +30,11 @@ def positions(mask: torch.Tensor) -> torch.Tensor:
 def greedy_batch(model, prompts: list[list[int]], eos_id: int, pad_id: int, max_new_tokens: int) -> list[list[int]]:
     """Greedy continuation of each prompt, up to and including `eos_id` (or `max_new_tokens`)."""
     ids, mask = left_pad(prompts, pad_id)
+    ids, mask = ids.to(model.device), mask.to(model.device)
     out = model(input_ids=ids, attention_mask=mask, position_ids=positions(mask), use_cache=True)
     cache, logits = out.cache, out.logits[:, -1]
     next_pos = mask.sum(-1, keepdim=True)  # (batch, 1)
-    finished = torch.zeros(len(prompts), dtype=torch.bool)
+    finished = torch.zeros(len(prompts), dtype=torch.bool, device=ids.device)
     generated = []
     for _ in range(max_new_tokens):
         token = logits.argmax(-1).masked_fill(finished, pad_id)  # (batch,)

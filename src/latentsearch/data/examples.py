@@ -27,7 +27,7 @@ def encode_record(record: Record, codec: Codec) -> Example:
     return Example(
         question=tuple(codec.encode(rendered.question)),
         steps=tuple(tuple(codec.encode(step)) for step in rendered.steps),
-        answer=(codec.token_id(ANSWER_MARK), *codec.encode(rendered.answer), codec.token_id(EOS)),
+        answer=(*codec.encode(ANSWER_MARK), *codec.encode(rendered.answer), codec.token_id(EOS)),
     )
 
 

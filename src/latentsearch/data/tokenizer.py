@@ -76,14 +76,26 @@ def build_vocabulary(rendering: str) -> list[str]:
 
 
 class Codec:
-    """A `tokenizers.Tokenizer` plus the rendering it was built for; strings <-> token ids."""
+    """A `tokenizers.Tokenizer` plus the rendering it was built for; strings <-> token ids.
+
+    Our word-level vocabularies are closed (an unknown word is an error). A pretrained model's
+    subword tokenizer (`Codec.wrap`) is open: any text encodes, with our special tokens added.
+    """
 
     def __init__(self, tokenizer: Tokenizer, rendering: str):
         self.tokenizer = tokenizer
         self.rendering = rendering
         self.vocab = tokenizer.get_vocab()
+        self.open = not isinstance(tokenizer.model, models.WordLevel)
         self.pad_id, self.eos_id = self.vocab[PAD], self.vocab[EOS]
-        self.answer_mark_id = self.vocab[ANSWER_MARK]
+
+    @classmethod
+    def wrap(cls, tokenizer: Tokenizer) -> "Codec":
+        """A pretrained subword tokenizer (e.g. `hf_tokenizer.backend_tokenizer`) with our special tokens
+        added; the model's embeddings must then be resized to `len(codec)`."""
+        tokenizer = Tokenizer.from_str(tokenizer.to_str())  # a copy: the caller's stays as it was
+        tokenizer.add_special_tokens(list(SPECIAL_TOKENS))
+        return cls(tokenizer, "text")
 
     @classmethod
     def build(cls, rendering: str) -> "Codec":
@@ -117,6 +129,8 @@ class Codec:
         return self.vocab[token]
 
     def encode(self, text: str) -> list[int]:
+        if self.open:  # a leading space, so that concatenated pieces tokenize like running text
+            return self.tokenizer.encode(" " + text, add_special_tokens=False).ids
         words = [w for w, _ in self.tokenizer.pre_tokenizer.pre_tokenize_str(text)]
         unknown = sorted({w for w in words if w not in self.vocab})
         if unknown:
@@ -126,6 +140,9 @@ class Codec:
 
     def decode(self, ids) -> str:
         """Ids to text without padding and <eos>; other special tokens stay visible (thoughts, pauses)."""
-        tokens = [self.tokenizer.id_to_token(int(i)) for i in ids]
+        ids = [int(i) for i in ids if int(i) not in (self.pad_id, self.eos_id)]
+        if self.open:
+            return self.tokenizer.decode(ids, skip_special_tokens=False).strip()
+        tokens = [self.tokenizer.id_to_token(i) for i in ids]
         text = " ".join(t for t in tokens if t is not None and t not in (PAD, EOS))
         return re.sub(r" ([.?,!])", r"\1", text) if self.rendering == "text" else text

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from tqdm.auto import tqdm
 
 from latentsearch.generate import left_pad, positions, trim_at_eos
 
@@ -39,17 +40,21 @@ def step(model, mask, embeds, pos, cache):
 
 def prefill(model, prompts: list[list[int]], pad_id: int) -> LatentState:
     ids, mask = left_pad(prompts, pad_id)
-    ids, mask = ids.to(model.device), mask.to(model.device)
+    return prefill_padded(model, ids.to(model.device), mask.to(model.device))
+
+
+def prefill_padded(model, ids: torch.Tensor, mask: torch.Tensor) -> LatentState:
+    """The prompt pass over left-padded `ids` (batch, width) with its attention `mask`."""
     hidden, cache = step(model, mask, model.get_input_embeddings()(ids), positions(mask), None)
     last = hidden[:, -1]
-    no_thoughts = last.new_zeros(len(prompts), 0, last.shape[-1])
+    no_thoughts = last.new_zeros(len(ids), 0, last.shape[-1])
     return LatentState(model.get_output_embeddings()(last), last, no_thoughts, cache, mask,
                        mask.sum(-1, keepdim=True), forward_passes=1)
 
 
 def think(model, state: LatentState, n_thoughts: list[int]) -> LatentState:
     """Run max(n_thoughts) continuous thoughts; row i thinks during the last n_thoughts[i] of them."""
-    counts = torch.tensor(n_thoughts, device=state.hidden.device)
+    counts = torch.as_tensor(n_thoughts, device=state.hidden.device)
     total = int(counts.max()) if len(n_thoughts) else 0
     hidden, mask, pos, cache = state.hidden, state.mask, state.next_pos, state.cache
     thoughts = []
@@ -65,6 +70,17 @@ def think(model, state: LatentState, n_thoughts: list[int]) -> LatentState:
     return LatentState(logits, hidden, stacked, cache, mask, pos, state.forward_passes + total)
 
 
+def continue_with(model, state: LatentState, tokens: torch.Tensor) -> torch.Tensor:
+    """Hidden states of `tokens` (batch, length) appended after the state, in one pass (training).
+
+    Right padding in `tokens` is harmless: causal attention keeps it after every real token.
+    """
+    mask = torch.cat([state.mask, torch.ones_like(tokens)], dim=1)
+    pos = state.next_pos + torch.arange(tokens.shape[1], device=tokens.device)
+    hidden, _ = step(model, mask, model.get_input_embeddings()(tokens), pos, state.cache)
+    return hidden
+
+
 def feed_tokens(model, state: LatentState, tokens: torch.Tensor) -> LatentState:
     """Append one token per row (e.g. `<eot>` or the next answer token) and take its logits."""
     mask = torch.cat([state.mask, torch.ones_like(state.next_pos)], dim=1)
@@ -76,13 +92,19 @@ def feed_tokens(model, state: LatentState, tokens: torch.Tensor) -> LatentState:
 
 
 @torch.no_grad()
-def answer_after_thoughts(model, prompts, n_thoughts, eot_id: int, eos_id: int, pad_id: int,
+def answer_after_thoughts(model, prompts, n_thoughts, after: list[int], eos_id: int, pad_id: int,
                           max_new_tokens: int = 16) -> tuple[list[list[int]], LatentState]:
-    """Prompt (ending with <bot>) -> thoughts -> <eot> -> greedy answer tokens; also the thought vectors."""
+    """Prompt (ending with <bot>) -> thoughts -> `after` (e.g. [<eot>]) -> greedy tokens until <eos>.
+
+    Returns the generated tokens of every row and the state right after the thoughts, whose
+    `thoughts` are the vectors fed back (for probing).
+    """
     state = think(model, prefill(model, prompts, pad_id), n_thoughts)
     thought_state = state
-    state = feed_tokens(model, state, torch.full((len(prompts),), eot_id, device=state.hidden.device))
-    finished = torch.zeros(len(prompts), dtype=torch.bool, device=state.hidden.device)
+    device = state.hidden.device
+    for token in after:
+        state = feed_tokens(model, state, torch.full((len(prompts),), token, device=device))
+    finished = torch.zeros(len(prompts), dtype=torch.bool, device=device)
     generated = []
     for _ in range(max_new_tokens):
         token = state.logits.argmax(-1).masked_fill(finished, pad_id)
@@ -92,4 +114,24 @@ def answer_after_thoughts(model, prompts, n_thoughts, eot_id: int, eos_id: int, 
             break
         state = feed_tokens(model, state, token)
     rows = torch.stack(generated, 1).tolist() if generated else [[] for _ in prompts]
+    thought_state.forward_passes = state.forward_passes
     return trim_at_eos(rows, eos_id), thought_state
+
+
+def latent_generate(model, prompts, n_thoughts, after, eos_id, pad_id, max_new_tokens=16, batch_size=64,
+                    progress=False) -> tuple[list[list[int]], list[torch.Tensor]]:
+    """answer_after_thoughts over many questions, batched by similar length.
+
+    Returns every row's generated tokens and its thought vectors (n_thoughts[i], d_model).
+    """
+    order = sorted(range(len(prompts)), key=lambda i: (n_thoughts[i], len(prompts[i])))
+    outputs: list[list[int]] = [[] for _ in prompts]
+    thoughts: list[torch.Tensor] = [torch.empty(0) for _ in prompts]
+    for start in tqdm(range(0, len(order), batch_size), desc="think+decode", disable=not progress):
+        chunk = order[start : start + batch_size]
+        rows, state = answer_after_thoughts(model, [list(prompts[i]) for i in chunk], [n_thoughts[i] for i in chunk],
+                                            after, eos_id, pad_id, max_new_tokens)
+        width = state.thoughts.shape[1]
+        for row, i in enumerate(chunk):
+            outputs[i], thoughts[i] = rows[row], state.thoughts[row, width - n_thoughts[i] :].cpu()
+    return outputs, thoughts

@@ -74,6 +74,15 @@ def resolve(folder) -> Path:
     return old if not folder.exists() and old.exists() else folder
 
 
+def is_pretrained_lm(spec: str) -> bool:
+    """`smollm2`, a hub name, or an HF model folder -- anything but one of our checkpoint folders."""
+    folder = resolve(spec)
+    if spec == "smollm2" or not folder.exists():
+        return spec == "smollm2" or "/" in spec and not spec.startswith((".", "/"))
+    ours = any((folder / name).is_file() for name in ("meta.json", "rendering.txt"))
+    return not ours and (folder / "config.json").is_file()
+
+
 def check_folder(folder: Path) -> None:
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: checkpoint folder not found")

@@ -31,6 +31,29 @@ def load_lm(spec: str, chat: bool = True) -> TextLM:
     return _from_hf(load_pretrained(spec).eval(), AutoTokenizer.from_pretrained(spec), chat=chat)
 
 
+def load_trainable(spec: str):
+    """(model, codec) to fine-tune a pretrained LM with its own tokenizer: `smollm2` or an HF path.
+
+    Our special tokens (<bot>, <eot>, <pad>, ...) are added to its tokenizer and its embedding
+    matrix grows to match; records are rendered as text.
+    """
+    from latentsearch.data.tokenizer import Codec
+
+    if spec == "smollm2":
+        from latentsearch.models.smollm2 import load_smollm2
+
+        model, tokenizer = load_smollm2()
+    else:
+        from transformers import AutoTokenizer
+
+        from latentsearch.models.factory import load_pretrained
+
+        model, tokenizer = load_pretrained(spec), AutoTokenizer.from_pretrained(spec)
+    codec = Codec.wrap(tokenizer.backend_tokenizer)
+    model.resize_token_embeddings(len(codec))
+    return model, codec
+
+
 def _from_checkpoint(folder: str) -> TextLM:
     from latentsearch.models.checkpoint import load_checkpoint
 

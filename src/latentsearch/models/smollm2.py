@@ -37,4 +37,14 @@ def load_smollm2():
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF_FILE, dtype=torch.float32,
                                                  local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE, local_files_only=True)
-    return model.eval(), tokenizer
+    return _plain(model).eval(), tokenizer
+
+
+def _plain(model):
+    """The same weights in a model without the GGUF quantization config, which refuses to be saved."""
+    from transformers import AutoModelForCausalLM
+
+    settings = {k: v for k, v in model.config.to_dict().items() if k != "quantization_config"}
+    plain = AutoModelForCausalLM.from_config(type(model.config).from_dict(settings), dtype=torch.float32)
+    plain.load_state_dict(model.state_dict())
+    return plain

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from latentsearch.data.tokenizer import RENDERINGS
 from latentsearch.models.factory import ModelConfig
-from latentsearch.train.methods import METHODS
+from latentsearch.train.methods import METHODS, Curriculum
 
 
 @dataclass
@@ -19,6 +19,7 @@ class TrainConfig:
     rendering: str = "symbolic"  # text or symbolic (ignored when starting from a checkpoint)
     model: ModelConfig = field(default_factory=ModelConfig)  # architecture of a fresh model
     init: str = ""  # start from this checkpoint folder instead of a fresh model
+    curriculum: Curriculum = field(default_factory=Curriculum)  # stages of the Coconut family, pause count
     epochs: int = 10  # passes over the training data
     batch_size: int = 32  # sequences per optimizer step
     lr: float = 1e-3  # peak learning rate (AdamW)
@@ -34,6 +35,8 @@ class TrainConfig:
     def __post_init__(self):
         if isinstance(self.model, dict):
             self.model = ModelConfig(**self.model)
+        if isinstance(self.curriculum, dict):
+            self.curriculum = Curriculum(**self.curriculum)
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
         if self.rendering not in RENDERINGS:

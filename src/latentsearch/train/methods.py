@@ -1,10 +1,78 @@
-"""Training methods as named objects: how an example becomes a training sequence and a prompt."""
+"""Training methods as named objects: how an example becomes a training item at a curriculum stage.
+
+An `Item` is `prompt` (context), then `n_thoughts` continuous thoughts, then `after` (context, e.g.
+`<eot>`), then `target` (the tokens the loss is on). Plain methods have no thoughts; at evaluation
+the model is given everything but the target and generates the rest.
+
+Coconut's curriculum (Hao et al. 2024): at stage k the first k reasoning steps are replaced by
+k·c continuous thoughts between `<bot>` and `<eot>`; past the last stage every step is replaced.
+"""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from latentsearch.data.examples import Example, Sequence
+from latentsearch.data.tokenizer import BOT, EOT, PAUSE, THOUGHT, Codec
+
+
+@dataclass(frozen=True)
+class Curriculum:
+    thoughts_per_step: int = 1  # c: continuous thoughts that replace one reasoning step
+    epochs_per_stage: int = 5  # epochs spent at each stage
+    max_stage: int = 6  # the last stage that replaces steps one at a time; past it all steps are latent
+    mix_prob: float = 0.0  # chance that an example trains at a uniformly random stage instead
+    reset_optimizer: bool = True  # a fresh optimizer whenever the stage changes
+    pad_thoughts: bool = True  # past the last stage every question gets max_stage·c thoughts
+    pause_tokens: int = 6  # `pause`: pause tokens between the question and the answer
+
+    def __post_init__(self):
+        for name in ("thoughts_per_step", "epochs_per_stage", "pause_tokens"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"curriculum.{name} must be positive, got {getattr(self, name)}")
+        if self.max_stage < 0:
+            raise ValueError(f"curriculum.max_stage must be >= 0, got {self.max_stage}")
+        if not 0 <= self.mix_prob <= 1:
+            raise ValueError(f"curriculum.mix_prob must be in [0, 1], got {self.mix_prob}")
+
+    @property
+    def final_stage(self) -> int:
+        return self.max_stage + 1
+
+    def latent_steps(self, stage: int, n_steps: int) -> tuple[int, int]:
+        """(steps removed from the language, thoughts inserted) at `stage`."""
+        if stage > self.max_stage:
+            kept = self.max_stage if self.pad_thoughts else min(n_steps, self.max_stage)
+            return n_steps, kept * self.thoughts_per_step
+        return min(stage, n_steps), stage * self.thoughts_per_step
+
+
+@dataclass(frozen=True)
+class Item:
+    prompt: tuple[int, ...]
+    n_thoughts: int
+    after: tuple[int, ...]
+    target: tuple[int, ...]
+
+    def flat(self, thought_id: int) -> Sequence:
+        """As one token sequence, thoughts shown as `thought_id` (for plain passes and length checks)."""
+        return Sequence.join(self.prompt + (thought_id,) * self.n_thoughts + self.after, self.target)
+
+    def __len__(self) -> int:
+        return len(self.prompt) + self.n_thoughts + len(self.after) + len(self.target)
+
+
+@dataclass(frozen=True)
+class Specials:
+    bot: int
+    eot: int
+    pause: int
+    thought: int
+
+    @classmethod
+    def of(cls, codec: Codec) -> "Specials":
+        return cls(*(codec.token_id(t) for t in (BOT, EOT, PAUSE, THOUGHT)))
 
 
 @dataclass(frozen=True)
@@ -12,25 +80,59 @@ class Method:
     name: str
     description: str  # one line, shown by `latentsearch train --help`
 
-    def sequence(self, example: Example) -> Sequence:
+    def stage(self, epoch: int, curriculum: Curriculum) -> int:
+        return 0
+
+    def item(self, example: Example, stage: int, curriculum: Curriculum, special: Specials) -> Item:
         raise NotImplementedError
 
-    def prompt(self, example: Example) -> list[int]:
-        """What the model is given at evaluation time; it generates the rest."""
-        return list(example.question)
+    def uses_thoughts(self) -> bool:
+        return False
+
+
+def _steps(example: Example, skip: int = 0) -> tuple[int, ...]:
+    return tuple(token for step in example.steps[skip:] for token in step)
 
 
 @dataclass(frozen=True)
 class NoCoT(Method):
-    def sequence(self, example: Example) -> Sequence:
-        return Sequence.join(example.question, example.answer)
+    def item(self, example, stage, curriculum, special):
+        return Item(example.question, 0, (), example.answer)
 
 
 @dataclass(frozen=True)
 class CoT(Method):
-    def sequence(self, example: Example) -> Sequence:
-        steps = tuple(token for step in example.steps for token in step)
-        return Sequence.join(example.question, steps + example.answer)
+    def item(self, example, stage, curriculum, special):
+        return Item(example.question, 0, (), _steps(example) + example.answer)
+
+
+@dataclass(frozen=True)
+class Pause(Method):
+    def item(self, example, stage, curriculum, special):
+        return Item(example.question, 0, (special.pause,) * curriculum.pause_tokens, example.answer)
+
+
+@dataclass(frozen=True)
+class Staged(Method):
+    """The Coconut family: `question <bot> [thoughts] <eot> remaining steps ### answer`."""
+
+    filler: str = "thought"  # what replaces the removed steps: thought, pause or nothing
+    curriculum_on: bool = True
+
+    def stage(self, epoch, curriculum):
+        return min(epoch // curriculum.epochs_per_stage, curriculum.final_stage) if self.curriculum_on \
+            else curriculum.final_stage
+
+    def item(self, example, stage, curriculum, special):
+        skip, n = curriculum.latent_steps(stage, len(example.steps))
+        prompt, rest = example.question + (special.bot,), _steps(example, skip) + example.answer
+        if self.filler == "thought":
+            return Item(prompt, n, (special.eot,), rest)
+        fill = (special.pause,) * n if self.filler == "pause" else ()
+        return Item(prompt, 0, fill + (special.eot,), rest)
+
+    def uses_thoughts(self) -> bool:
+        return self.filler == "thought"
 
 
 METHODS: dict[str, Method] = {
@@ -38,6 +140,12 @@ METHODS: dict[str, Method] = {
     for m in (
         NoCoT("nocot", "answer straight after the question, no reasoning steps"),
         CoT("cot", "write the reasoning steps in language, then the answer"),
+        Pause("pause", "no reasoning steps; pause tokens between the question and the answer"),
+        Staged("coconut", "Coconut's curriculum: stage k replaces the first k steps with k*c continuous thoughts"),
+        Staged("pause-as-thought", "Coconut's curriculum with <pause> tokens in place of the thoughts", "pause"),
+        Staged("coconut-no-curriculum", "every step replaced by continuous thoughts from the first epoch",
+               curriculum_on=False),
+        Staged("coconut-no-thought", "Coconut's curriculum removing steps without adding thoughts", "none"),
     )
 }
 
@@ -46,3 +154,39 @@ def get_method(name: str) -> Method:
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
     return METHODS[name]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A method bound to its curriculum and the codec's special tokens."""
+
+    method: Method
+    curriculum: Curriculum
+    special: Specials
+
+    @classmethod
+    def of(cls, method: str | Method, codec: Codec, curriculum: Curriculum | None = None) -> "Recipe":
+        method = get_method(method) if isinstance(method, str) else method
+        return cls(method, curriculum or Curriculum(), Specials.of(codec))
+
+    @classmethod
+    def from_meta(cls, meta: dict, codec: Codec, method: str = "") -> tuple["Recipe", int]:
+        """The recipe and stage a checkpoint was saved at (its meta.json); `method` overrides the name."""
+        curriculum = Curriculum(**meta.get("curriculum", {}))
+        stage = meta.get("stage", curriculum.final_stage)
+        return cls.of(method or meta.get("method", "cot"), codec, curriculum), stage
+
+    def stage(self, epoch: int) -> int:
+        return self.method.stage(epoch, self.curriculum)
+
+    def item(self, example: Example, stage: int, rng: random.Random | None = None) -> Item:
+        """The example at `stage`; with `rng` and the curriculum's mix_prob, sometimes at a random stage."""
+        if rng is not None and self.curriculum.mix_prob and rng.random() < self.curriculum.mix_prob:
+            stage = rng.randint(0, len(example.steps))
+        return self.method.item(example, stage, self.curriculum, self.special)
+
+    def prompt_item(self, example: Example, stage: int, n_thoughts: int | None = None) -> Item:
+        """What the model is given at evaluation: the item without its target (thoughts overridable)."""
+        item = self.method.item(example, stage, self.curriculum, self.special)
+        thoughts = n_thoughts if n_thoughts is not None and self.method.uses_thoughts() else item.n_thoughts
+        return Item(item.prompt, thoughts, item.after, ())

@@ -3,27 +3,35 @@
 A run folder holds config.json, metrics.jsonl, checkpoint/ (the latest, with optimizer and RNG
 state) and best/ (the best validation accuracy so far). The batch order of an epoch depends only
 on (seed, epoch), so a resumed run skips the batches it already took and continues exactly.
+
+Curriculum methods change their items with the stage (a function of the epoch); the optimizer can
+be reset when the stage changes. Under `torchrun` every process takes a slice of each global batch
+and DistributedDataParallel averages the gradients; only rank 0 validates, writes and prints.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
-from latentsearch.data.examples import bucket_batches, encode_records, pad_batch
+from latentsearch.data.examples import bucket_batches, encode_records
 from latentsearch.data.schema import DatasetError, load_records
 from latentsearch.data.tokenizer import Codec
 from latentsearch.evaluate import evaluate
 from latentsearch.io import atomic_write_json
 from latentsearch.models import checkpoint as ckpt
 from latentsearch.models.factory import build_model, context_length
+from latentsearch.models.lm import load_trainable
 from latentsearch.train.config import TrainConfig
-from latentsearch.train.methods import get_method
+from latentsearch.train import distributed
+from latentsearch.train.loss import ItemLoss, collate, target_tokens
+from latentsearch.train.methods import Item, Recipe
 
 
 @dataclass
@@ -38,40 +46,55 @@ class Progress:
 
 class Trainer:
     def __init__(self, config: TrainConfig, resume: bool = False, progress_bar: bool = True):
-        self.config, self.progress_bar = config, progress_bar
+        self.config = config
         self.out = Path(config.out)
-        self.method = get_method(config.method)
+        self.rank, self.world, self.device = distributed.setup()
+        self.progress_bar = progress_bar and self.rank == 0
         self.model, self.codec = self._model_and_codec()
-        self.sequences = self._sequences(config.train)
+        self.recipe = Recipe.of(config.method, self.codec, config.curriculum)
+        self.source = Path(config.train).name
+        self.examples = self._examples(config.train)
         self.val_records = load_records(config.val)[: config.val_limit or None] if config.val else []
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95)
-        )
+        self.loss = distributed.wrap(ItemLoss(self.model), self.device)
+        self.optimizer = self._new_optimizer()
         self.state = Progress()
         if resume and ckpt.resolve(self.out / "checkpoint").exists():
             self._resume()
 
     def _model_and_codec(self):
-        if self.config.init:
-            model, codec, _ = ckpt.load_checkpoint(self.config.init)
-            return model.train(), codec
-        codec = Codec.build(self.config.rendering)
-        model = build_model(self.config.model, len(codec), codec.pad_id, codec.eos_id, self.config.seed)
-        return model.train(), codec
+        init = self.config.init
+        if init and ckpt.is_pretrained_lm(init):  # with its own tokenizer
+            model, codec = load_trainable(init)
+        elif init:
+            model, codec, _ = ckpt.load_checkpoint(init)
+        else:
+            codec = Codec.build(self.config.rendering)
+            model = build_model(self.config.model, len(codec), codec.pad_id, codec.eos_id, self.config.seed)
+        return model.to(self.device).train(), codec
 
-    def _sequences(self, path: str):
+    def _new_optimizer(self):
+        return torch.optim.AdamW(self.model.parameters(), lr=self.config.lr,
+                                 weight_decay=self.config.weight_decay, betas=(0.9, 0.95))
+
+    def _examples(self, path: str):
         records = load_records(path)
         if not records:
-            raise DatasetError(f"{Path(path).name}: no records")
-        sequences = [self.method.sequence(e) for e in encode_records(records, self.codec, Path(path).name)]
+            raise DatasetError(f"{self.source}: no records")
+        return encode_records(records, self.codec, self.source)
+
+    def _items(self, epoch: int) -> list[Item]:
+        """Every example as an item at this epoch's stage (some at random stages when mixing)."""
+        rng = random.Random(self.config.seed * 100_003 + epoch)
+        stage = self.recipe.stage(epoch)
+        items = [self.recipe.item(e, stage, rng) for e in self.examples]
         limit = context_length(self.model)
-        too_long = [i for i, s in enumerate(sequences) if len(s.ids) > limit]
+        too_long = [i for i, item in enumerate(items) if len(item) > limit]
         if too_long:
             raise DatasetError(
-                f"{Path(path).name}, record {too_long[0]}: {len(sequences[too_long[0]].ids)} tokens "
-                f"exceed the model's context of {limit} ({len(too_long)} records too long)"
+                f"{self.source}, record {too_long[0]}: {len(items[too_long[0]])} tokens exceed the model's "
+                f"context of {limit} ({len(too_long)} records too long)"
             )
-        return sequences
+        return items
 
     def _resume(self):
         folder = self.out / "checkpoint"
@@ -82,12 +105,13 @@ class Trainer:
 
     @property
     def steps_per_epoch(self) -> int:
-        return -(-len(self.sequences) // self.config.batch_size)
+        return -(-len(self.examples) // self.config.batch_size)
 
     def run(self, until_epoch: int | None = None) -> dict:
         """Train to the last epoch (or stop after `until_epoch`); returns the last validation summary."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(self.out / "config.json", self.config.to_dict())
+        if self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(self.out / "config.json", self.config.to_dict())
         summary: dict = {}
         last = min(self.config.epochs, until_epoch or self.config.epochs)
         while self.state.epoch < last:
@@ -97,14 +121,18 @@ class Trainer:
 
     def _train_epoch(self):
         cfg, state = self.config, self.state
-        lengths = [len(s.ids) for s in self.sequences]
-        batches = bucket_batches(lengths, cfg.batch_size, seed=cfg.seed * 100_003 + state.epoch)
-        bar = tqdm(total=len(batches), initial=state.batch, desc=f"epoch {state.epoch + 1}/{cfg.epochs}",
+        stage = self.recipe.stage(state.epoch)
+        if state.batch == 0 and state.epoch > 0 and cfg.curriculum.reset_optimizer \
+                and stage != self.recipe.stage(state.epoch - 1):
+            self.optimizer = self._new_optimizer()  # Coconut resets the optimizer at every stage
+        items = self._items(state.epoch)
+        batches = bucket_batches([len(i) for i in items], cfg.batch_size, seed=cfg.seed * 100_003 + state.epoch)
+        bar = tqdm(total=len(batches), initial=state.batch, desc=f"epoch {state.epoch + 1}/{cfg.epochs} stage {stage}",
                    disable=not self.progress_bar)
         self.model.train()
         clock, tokens = time.perf_counter(), 0
         for batch in batches[state.batch :]:
-            loss, n_tokens = self._step(batch)
+            loss, n_tokens = self._step([items[i] for i in batch])
             tokens += n_tokens
             state.batch += 1
             state.step += 1
@@ -112,49 +140,66 @@ class Trainer:
             bar.set_postfix(loss=f"{loss:.3f}")
             if state.step % cfg.log_every == 0:
                 rate = tokens / (time.perf_counter() - clock)
-                self._log({"step": state.step, "epoch": state.epoch, "loss": loss, "tokens_per_s": round(rate)})
+                self._log({"step": state.step, "epoch": state.epoch, "stage": stage, "loss": loss,
+                           "tokens_per_s": round(rate)})
             if cfg.save_every and state.step % cfg.save_every == 0:
                 self._save_checkpoint()
         bar.close()
 
-    def _step(self, batch: list[int]) -> tuple[float, int]:
-        ids, labels = pad_batch([self.sequences[i] for i in batch], self.codec.pad_id)
+    def _step(self, batch: list[Item]) -> tuple[float, int]:
+        """One optimizer step on a global batch; this process takes every world-th item of it."""
         lr = self.config.lr_at(self.state.step, self.steps_per_epoch * self.config.epochs)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        # Right padding needs no attention mask: causal attention keeps pads after every real token.
-        loss = self.model(input_ids=ids, labels=labels).loss
+        pad, thought = self.codec.pad_id, self.recipe.special.thought
+        total = target_tokens(collate(batch, pad, thought))  # the same count on every process
+        mine = batch[self.rank :: self.world]
+        weight = 1.0 if mine else 0.0  # a process left without items still joins the gradient average
+        local = {k: v.to(self.device) for k, v in collate(mine or batch[:1], pad, thought).items()}
+        loss = self.loss(local) * (weight * self.world / max(total, 1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
-        return loss.item(), ids.numel()
+        return distributed.mean(loss.detach()), sum(len(i) for i in batch)
 
     def _end_epoch(self) -> dict:
         state = self.state
-        summary = self.validate() if self.val_records else {}
+        summary = self.validate() if self.val_records and self.rank == 0 else {}
         accuracy = summary.get("accuracy", -1.0)
+        stage = self.recipe.stage(state.epoch)
         state.epoch, state.batch = state.epoch + 1, 0
-        self._log({"step": state.step, "epoch": state.epoch, **{f"val_{k}": v for k, v in summary.items()}})
-        if self.val_records and accuracy > state.best_accuracy:
+        self._log({"step": state.step, "epoch": state.epoch, "stage": stage,
+                   **{f"val_{k}": v for k, v in summary.items()}})
+        # Past the last stage accuracy is comparable; a best from an earlier stage must not win.
+        if self.val_records and self.rank == 0 and (accuracy > state.best_accuracy or stage != self._best_stage()):
             state.best_accuracy = accuracy
-            self._save(self.out / "best", with_optimizer=False)
+            self._save(self.out / "best", with_optimizer=False, stage=stage)
         self._save_checkpoint()
+        distributed.barrier()  # the others wait while rank 0 validates and writes
         return summary
 
+    def _best_stage(self) -> int | None:
+        meta = self.out / "best" / "meta.json"
+        return json.loads(meta.read_text()).get("stage") if meta.is_file() else None
+
     def validate(self) -> dict:
+        """Greedy accuracy on the validation records at the current stage."""
         self.model.eval()
-        result = evaluate(self.model, self.codec, self.val_records, self.method)
+        result = evaluate(self.model, self.codec, self.val_records, self.recipe, stage=self.recipe.stage(self.state.epoch))
         self.model.train()
         return result.summary
 
     def _save_checkpoint(self):
-        self._save(self.out / "checkpoint", with_optimizer=True)
+        self._save(self.out / "checkpoint", with_optimizer=True, stage=self.recipe.stage(self.state.epoch))
 
-    def _save(self, folder: Path, with_optimizer: bool):
-        meta = {"method": self.method.name, "step": self.state.step, "epoch": self.state.epoch,
-                "rendering": self.codec.rendering, "best_accuracy": self.state.best_accuracy}
+    def _save(self, folder: Path, with_optimizer: bool, stage: int):
+        if self.rank != 0:
+            return
+        meta = {"method": self.recipe.method.name, "stage": stage, "curriculum": asdict(self.config.curriculum),
+                "step": self.state.step, "epoch": self.state.epoch, "rendering": self.codec.rendering,
+                "best_accuracy": self.state.best_accuracy}
         ckpt.save_checkpoint(
             folder, self.model, self.codec, meta,
             optimizer=self.optimizer if with_optimizer else None,
@@ -162,6 +207,8 @@ class Trainer:
         )
 
     def _log(self, record: dict):
+        if self.rank != 0:
+            return
         record = {"time": round(time.time(), 1), **record}
         with open(self.out / "metrics.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")

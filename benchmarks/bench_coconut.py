@@ -1,0 +1,129 @@
+"""Continuous thought: the cost of a Coconut training step and the speed of batched latent inference.
+
+Training: one optimizer step on the same batch of ProsQA items with k thoughts, three ways --
+  plain      the same tokens as one ordinary pass (thoughts shown as a <thought> token): the floor;
+  cached     ours: the prompt pass, one single-position pass per thought sharing the KV cache, one
+             pass over the rest;
+  recompute  each thought re-runs the whole prefix without a cache, then one full pass.
+Inference: examples/s of our batched latent inference (batch 64, KV cache) vs a reference written
+here (batch 1, the whole sequence -- thoughts included -- re-run for every thought and every answer
+token, no cache). Answers must be identical.
+Everything runs in this process on the same model, one after the other.
+Run: python benchmarks/bench_coconut.py [--checkpoint DIR] [--data FILE] [--thoughts 6] [--n 128]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from latentsearch.data.examples import IGNORE, encode_records
+from latentsearch.data.schema import load_records
+from latentsearch.latent.thoughts import latent_generate
+from latentsearch.models.checkpoint import load_checkpoint
+from latentsearch.train.loss import ItemLoss, collate
+from latentsearch.train.methods import Item, Recipe
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CHECKPOINT = ROOT / "src" / "latentsearch" / "assets" / "prosqa-coconut"
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "prosqa_valid.json"
+
+
+def recompute_loss(model, items: list[Item]) -> torch.Tensor:
+    """Thoughts by re-running the prefix per thought (no cache), row by row, then one full pass."""
+    embed, total = model.get_input_embeddings(), 0.0
+    for item in items:
+        embeds = embed(torch.tensor([item.prompt]))
+        for _ in range(item.n_thoughts):
+            embeds = torch.cat([embeds, model.base_model(inputs_embeds=embeds).last_hidden_state[:, -1:]], 1)
+        embeds = torch.cat([embeds, embed(torch.tensor([item.after + item.target]))], 1)
+        labels = torch.tensor([IGNORE] * (len(item) - len(item.target)) + list(item.target))
+        total = total + F.cross_entropy(model(inputs_embeds=embeds).logits[0, :-1], labels[1:], reduction="sum")
+    return total
+
+
+def time_steps(loss_fn, model, repeats: int) -> float:
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn().backward()
+        optimizer.step()
+    return (time.perf_counter() - start) / repeats
+
+
+def bench_training(model, recipe, examples, thoughts: int, batch: int, repeats: int):
+    stage = recipe.curriculum.final_stage
+    items = [recipe.item(e, stage) for e in examples[:batch]]
+    items = [Item(i.prompt, thoughts, i.after, i.target) for i in items]
+    flat = [Item(i.prompt + (recipe.special.thought,) * thoughts, 0, i.after, i.target) for i in items]
+    loss = ItemLoss(model.train())
+    latent_batch, flat_batch = collate(items, 0, recipe.special.thought), collate(flat, 0, 0)
+    plain = time_steps(lambda: loss(flat_batch), model, repeats)
+    cached = time_steps(lambda: loss(latent_batch), model, repeats)
+    recompute = time_steps(lambda: recompute_loss(model, items), model, max(1, repeats // 4))
+    print(f"\ntraining step, batch {batch}, {thoughts} thoughts (ms per step; ratio to plain)")
+    for name, seconds in (("plain", plain), ("cached (ours)", cached), ("recompute", recompute)):
+        print(f"  {name:<14} {seconds * 1000:8.1f} ms  {seconds / plain:5.2f}x")
+
+
+@torch.no_grad()
+def reference_answer(model, prompt, n_thoughts, after, eos, max_new_tokens) -> list[int]:
+    """Batch 1, no cache: every thought and every answer token re-runs the whole sequence."""
+    embed = model.get_input_embeddings()
+    embeds = embed(torch.tensor([prompt]))
+    for _ in range(n_thoughts):
+        embeds = torch.cat([embeds, model.base_model(inputs_embeds=embeds).last_hidden_state[:, -1:]], 1)
+    embeds = torch.cat([embeds, embed(torch.tensor([after]))], 1)
+    out = []
+    for _ in range(max_new_tokens):
+        token = int(model(inputs_embeds=embeds).logits[0, -1].argmax())
+        out.append(token)
+        if token == eos:
+            break
+        embeds = torch.cat([embeds, embed(torch.tensor([[token]]))], 1)
+    return out
+
+
+def bench_inference(model, recipe, codec, examples, thoughts: int, max_new_tokens: int = 8):
+    model.eval()
+    items = [recipe.prompt_item(e, recipe.curriculum.final_stage, thoughts) for e in examples]
+    prompts, counts, after = [list(i.prompt) for i in items], [i.n_thoughts for i in items], list(items[0].after)
+    start = time.perf_counter()
+    ours, _ = latent_generate(model, prompts, counts, after, codec.eos_id, codec.pad_id, max_new_tokens, 64)
+    t_ours = time.perf_counter() - start
+    start = time.perf_counter()
+    ref = [reference_answer(model, p, k, after, codec.eos_id, max_new_tokens) for p, k in zip(prompts, counts)]
+    t_ref = time.perf_counter() - start
+    same = sum(a == b for a, b in zip(ours, ref))
+    print(f"\ninference, {len(items)} questions, {thoughts} thoughts (examples/s)")
+    print(f"  reference (batch 1, no cache) {len(items) / t_ref:8.1f}")
+    print(f"  ours (batch 64, KV cache)     {len(items) / t_ours:8.1f}   {t_ref / t_ours:5.1f}x")
+    print(f"  identical answers: {same}/{len(items)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--thoughts", type=int, default=6)
+    parser.add_argument("--n", type=int, default=128, help="questions for the inference comparison")
+    parser.add_argument("--batch", type=int, default=32, help="training batch size")
+    parser.add_argument("--repeats", type=int, default=20, help="training steps timed per variant")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    model, codec, meta = load_checkpoint(args.checkpoint)
+    recipe, _ = Recipe.from_meta(meta, codec, "coconut")
+    examples = encode_records(load_records(args.data), codec)
+    print(f"{args.checkpoint}: {sum(p.numel() for p in model.parameters()):,} parameters, "
+          f"{torch.get_num_threads()} threads")
+    bench_training(model, recipe, examples, args.thoughts, args.batch, args.repeats)
+    bench_inference(model, recipe, codec, examples[: args.n], args.thoughts)
+
+
+if __name__ == "__main__":
+    main()

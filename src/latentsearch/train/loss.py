@@ -1,0 +1,60 @@
+"""The training loss of a batch of items, as a module so that DistributedDataParallel can wrap it.
+
+A batch without thoughts is one plain pass over right-padded sequences. A batch with thoughts is
+the prompt pass, one pass per thought (sharing the prompt's KV cache), and one pass over `after` +
+target; the loss is on the target tokens only, and gradients flow through every thought.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from latentsearch.data.examples import IGNORE, pad_batch
+from latentsearch.generate import left_pad
+from latentsearch.latent.thoughts import continue_with, prefill_padded, think
+from latentsearch.train.methods import Item
+
+
+def collate(items: list[Item], pad_id: int, thought_id: int) -> dict[str, torch.Tensor]:
+    if not any(item.n_thoughts for item in items):
+        ids, labels = pad_batch([item.flat(thought_id) for item in items], pad_id)
+        return {"ids": ids, "labels": labels}
+    prefix_ids, prefix_mask = left_pad([list(item.prompt) for item in items], pad_id)
+    width = max(len(item.after) + len(item.target) for item in items)
+    suffix = torch.full((len(items), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(items), width), IGNORE, dtype=torch.long)
+    for row, item in enumerate(items):
+        tokens = item.after + item.target
+        suffix[row, : len(tokens)] = torch.tensor(tokens)
+        labels[row, len(item.after) : len(tokens)] = torch.tensor(item.target)
+    return {"prefix_ids": prefix_ids, "prefix_mask": prefix_mask,
+            "n_thoughts": torch.tensor([item.n_thoughts for item in items]), "suffix": suffix, "labels": labels}
+
+
+def target_tokens(batch: dict[str, torch.Tensor]) -> int:
+    """Tokens the loss is on: the plain pass predicts labels[1:], the latent pass every label."""
+    labels = batch["labels"][:, 1:] if "ids" in batch else batch["labels"]
+    return int((labels != IGNORE).sum())
+
+
+class ItemLoss(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Summed cross-entropy over the target tokens (the caller divides by the token count)."""
+        model = self.model
+        if "ids" in batch:
+            logits = model(input_ids=batch["ids"]).logits[:, :-1]
+            labels = batch["labels"][:, 1:]
+        else:
+            state = prefill_padded(model, batch["prefix_ids"], batch["prefix_mask"])
+            state = think(model, state, batch["n_thoughts"])
+            hidden = continue_with(model, state, batch["suffix"])
+            # The state after the last thought predicts the first suffix token, suffix[j] predicts j+1.
+            logits = torch.cat([state.logits[:, None], model.get_output_embeddings()(hidden[:, :-1])], dim=1)
+            labels = batch["labels"]
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
+                               ignore_index=IGNORE, reduction="sum")
