@@ -12,7 +12,7 @@ def test_help_lists_the_commands(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("data", "train", "eval", "demo"):
+    for command in ("data", "train", "eval", "demo", "search", "hmm"):
         assert command in out
 
 
@@ -20,7 +20,9 @@ def test_train_help_describes_every_method(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     out = capsys.readouterr().out
-    assert "nocot:" in out and "cot:" in out
+    for method in ("nocot", "cot", "pause", "coconut", "pause-as-thought", "coconut-no-curriculum",
+                   "coconut-no-thought"):
+        assert f"{method}:" in out
 
 
 def test_generate_is_deterministic_and_stats_print(tmp_path, capsys):

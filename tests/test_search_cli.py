@@ -33,6 +33,20 @@ def test_search_cli_runs_every_algorithm(checkpoint, algo, capsys):
     assert out.startswith("[1] score") and "forward_passes" in out
 
 
+def test_hmm_distill_then_guided_search_includes_the_keyword(checkpoint, tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(["Every wumpus is a yimpus .", "Tom is a wumpus .", "Is Tom a rompus ?"] * 10))
+    assert main(["hmm", "distill", "--model", checkpoint, "--corpus", str(corpus), "--states", "4",
+                 "--em-iters", "2", "-o", str(tmp_path / "hmm")]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["positions"] == 160  # 6 + 5 + 5 tokens, 10 times
+    base = ["search", "--model", checkpoint, "--algo", "beam", "--width", "2", "--max-new-tokens", "6", PROMPT]
+    assert main(base) == 0
+    plain = capsys.readouterr().out.splitlines()[0]
+    assert main(base[:-1] + ["--hmm", str(tmp_path / "hmm"), "--keywords", "rompus", PROMPT]) == 0
+    guided = capsys.readouterr().out.splitlines()[0]
+    assert "rompus" not in plain and "rompus" in guided, (plain, guided)
+
+
 def test_search_cli_json_holds_the_tree(checkpoint, capsys):
     assert main(["search", "--model", checkpoint, "--algo", "beam", "--width", "3", "--max-new-tokens", "5",
                  "--json", PROMPT]) == 0

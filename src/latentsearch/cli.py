@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(sub)
     _add_demo(sub)
     _add_search(sub)
+    _add_hmm(sub)
     return parser
 
 
@@ -160,9 +161,42 @@ def _add_search(sub):
     search.add_argument("--merge", default="max", choices=("max", "logsumexp"), help="recombine: Viterbi or forward")
     search.add_argument("--iterations", type=int, default=8, help="mcts iterations")
     search.add_argument("--delimiter", default=".", help="mcts: the token that ends a reasoning step")
+    search.add_argument("--hmm", default="", help="HMM folder (latentsearch hmm distill) to guide decoding")
+    search.add_argument("--keywords", default="", help="with --hmm: comma-separated words the output must contain")
     search.add_argument("--raw", action="store_true", help="do not apply the chat template")
     search.add_argument("--json", action="store_true", help="print the whole result (tree included) as JSON")
     search.set_defaults(run=run_search)
+
+
+def _add_hmm(sub):
+    hmm = sub.add_parser("hmm", help="distil a hidden Markov model from a language model")
+    hmm_sub = hmm.add_subparsers(required=True, metavar="ACTION")
+    distill = hmm_sub.add_parser("distill", help="cluster hidden states, count, refine with Baum-Welch")
+    distill.add_argument("--model", default="smollm2", help="smollm2, a checkpoint folder, or an HF path")
+    distill.add_argument("--corpus", required=True, help="text file, one document per line (the model's own "
+                         "rollouts are a good choice)")
+    distill.add_argument("--states", type=int, default=64, help="K hidden states")
+    distill.add_argument("--layer", type=int, default=-1, help="hidden_states index to cluster")
+    distill.add_argument("--em-iters", type=int, default=5, help="Baum-Welch iterations")
+    distill.add_argument("--seed", type=int, default=0, help="k-means seed")
+    distill.add_argument("-o", "--output", required=True, help="output folder (hmm.safetensors + hmm.json)")
+    distill.set_defaults(run=run_hmm_distill)
+
+
+def run_hmm_distill(args) -> int:
+    from latentsearch.hmm.distill import DistillConfig, distill
+    from latentsearch.models.lm import load_lm
+
+    lm = load_lm(args.model, chat=False)
+    lines = [line.strip() for line in Path(args.corpus).read_text(encoding="utf-8").splitlines() if line.strip()]
+    sequences = [ids for ids in map(lm.encode_plain, lines) if len(ids) >= 2]
+    if not sequences:
+        raise ValueError(f"{args.corpus}: no line of at least 2 tokens")
+    config = DistillConfig(n_states=args.states, layer=args.layer, em_iters=args.em_iters, seed=args.seed)
+    hmm, report = distill(lm.model, sequences, config, progress=True)
+    hmm.save(args.output, {"model": args.model, "corpus": args.corpus, **report})
+    print(json.dumps({"output": args.output, "positions": report["positions"], "seconds": report["seconds"],
+                      "em_log_likelihood": report["em_log_likelihood"]}))
 
 
 def run_generate(args) -> int:
@@ -248,7 +282,9 @@ def run_search(args) -> int:
         merge=args.merge, iterations=args.iterations,
     )
     lm = load_lm(args.model, chat=not args.raw)
-    engine = Engine(lm.model, lm.encode(args.prompt), lm.eos_id, config.max_new_tokens,
+    prompt = lm.encode(args.prompt)
+    processors = [_hmm_guide(args, lm, prompt, config.max_new_tokens)] if args.hmm else []
+    engine = Engine(lm.model, prompt, lm.eos_id, config.max_new_tokens, processors=processors,
                     keep_hidden=config.needs_hidden)
     last_word = lambda ids: (lm.decode(ids).split() or [None])[-1]  # noqa: E731
     delimiter = lm.token_id(args.delimiter) if args.algo == "mcts" else None
@@ -259,6 +295,18 @@ def run_search(args) -> int:
     for rank, (ids, score) in enumerate(zip(result.sequences[:3], result.scores)):
         print(f"[{rank + 1}] score {score:.3f}: {lm.decode(ids)}")
     print("tree: " + ", ".join(f"{k} {v}" for k, v in result.summary().items()))
+
+
+def _hmm_guide(args, lm, prompt: list[int], max_new_tokens: int):
+    from latentsearch.hmm.guide import HMMGuide
+    from latentsearch.hmm.hmm import HMM
+
+    words = [w.strip() for w in args.keywords.split(",") if w.strip()]
+    if not words:
+        raise ValueError("--hmm needs --keywords (comma-separated words the output must contain)")
+    # A word inside running text starts with a space in byte-level BPE vocabularies.
+    keywords = [lm.encode_plain(" " + w) for w in words]
+    return HMMGuide(HMM.load(args.hmm), keywords, prompt, max_new_tokens, lm.eos_id)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ class TextLM:
     decode: Callable[[list[int]], str]  # token ids -> text
     eos_id: int | None  # the end-of-sequence token, None when the model has none
     token_id: Callable[[str], int]  # one token's id (e.g. a step delimiter), ValueError if not one token
+    encode_plain: Callable[[str], list[int]]  # text -> token ids, no chat template or special tokens
 
 
 def load_lm(spec: str, chat: bool = True) -> TextLM:
@@ -64,7 +65,7 @@ def _from_checkpoint(folder: str) -> TextLM:
             raise ValueError(f"{text!r} is not a token of this checkpoint's vocabulary")
         return codec.token_id(text)
 
-    return TextLM(model.eval(), codec.encode, codec.decode, codec.eos_id, token_id)
+    return TextLM(model.eval(), codec.encode, codec.decode, codec.eos_id, token_id, codec.encode)
 
 
 def _from_hf(model, tokenizer, chat: bool) -> TextLM:
@@ -82,4 +83,5 @@ def _from_hf(model, tokenizer, chat: bool) -> TextLM:
         return ids[0]
 
     decode = lambda ids: tokenizer.decode(ids, skip_special_tokens=True)  # noqa: E731
-    return TextLM(model, encode, decode, tokenizer.eos_token_id, token_id)
+    plain = lambda text: tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
+    return TextLM(model, encode, decode, tokenizer.eos_token_id, token_id, plain)

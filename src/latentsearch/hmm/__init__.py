@@ -1,0 +1,1 @@
+"""The HMM view: distil a hidden Markov model from a language model and run exact dynamic programming on it."""
