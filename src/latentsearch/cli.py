@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_search(sub)
     _add_hmm(sub)
+    _add_probe(sub)
     return parser
 
 
@@ -181,6 +182,37 @@ def _add_hmm(sub):
     distill.add_argument("--seed", type=int, default=0, help="k-means seed")
     distill.add_argument("-o", "--output", required=True, help="output folder (hmm.safetensors + hmm.json)")
     distill.set_defaults(run=run_hmm_distill)
+
+
+def _add_probe(sub):
+    probe = sub.add_parser("probe", help="read a Coconut checkpoint's thoughts: logit lens, frontier mass, "
+                           "path classes, figures")
+    probe.add_argument("checkpoint", help="checkpoint folder of a method with continuous thoughts")
+    probe.add_argument("data", help="graph questions (e.g. ../shared/data/prosqa_valid.json)")
+    probe.add_argument("--thoughts", type=int, default=6, help="continuous thoughts per question")
+    probe.add_argument("--limit", type=int, default=0, help="probe the first N questions (0 = all)")
+    probe.add_argument("--top", type=int, default=5, help="top tokens kept per thought")
+    probe.add_argument("-o", "--output", required=True, help="output folder (probe.json and figures)")
+    probe.add_argument("--no-plots", action="store_true", help="skip the figures (no matplotlib needed)")
+    probe.set_defaults(run=run_probe)
+
+
+def run_probe(args) -> int:
+    from latentsearch.data.schema import load_records
+    from latentsearch.models.checkpoint import load_checkpoint
+    from latentsearch.probe.run import probe, write_probe
+    from latentsearch.train.methods import Recipe
+
+    if args.thoughts < 1:
+        raise ValueError(f"--thoughts must be at least 1, got {args.thoughts}")
+    model, codec, meta = load_checkpoint(args.checkpoint)
+    recipe, _ = Recipe.from_meta(meta, codec)
+    records = load_records(args.data)[: args.limit or None]
+    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, args.thoughts, args.top)
+    files = write_probe(result, args.output, plots=not args.no_plots)
+    first = result["frontier"][0]["mass_per_node"]
+    print(json.dumps({"output": args.output, "accuracy": result["accuracy"], "files": [str(f) for f in files],
+                      "thought_1_mass_per_node": first}))
 
 
 def run_hmm_distill(args) -> int:

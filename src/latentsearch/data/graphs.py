@@ -6,14 +6,14 @@ import random
 from collections import deque
 
 
-def _children(n_nodes: int, edges) -> list[list[int]]:
+def children_of(n_nodes: int, edges) -> list[list[int]]:
     children = [[] for _ in range(n_nodes)]
     for a, b in edges:
         children[a].append(b)
     return children
 
 
-def _distances(children, root: int) -> dict[int, int]:
+def distances_from(children, root: int) -> dict[int, int]:
     dist = {root: 0}
     queue = deque([root])
     while queue:
@@ -27,7 +27,7 @@ def _distances(children, root: int) -> dict[int, int]:
 
 def bfs_frontiers(n_nodes: int, edges, root: int) -> list[list[int]]:
     """Nodes reachable from `root`, grouped by BFS depth (depth 0 = [root]), each group sorted."""
-    dist = _distances(_children(n_nodes, edges), root)
+    dist = distances_from(children_of(n_nodes, edges), root)
     frontiers = [[] for _ in range(max(dist.values()) + 1)]
     for v, d in dist.items():
         frontiers[d].append(v)
@@ -41,8 +41,8 @@ def shortest_paths(n_nodes: int, edges, root: int, target: int,
     With `rng` the path is drawn uniformly among all shortest paths; without, the path takes the
     smallest node index at every step back from the target.
     """
-    children = _children(n_nodes, edges)
-    dist = _distances(children, root)
+    children = children_of(n_nodes, edges)
+    dist = distances_from(children, root)
     if target not in dist:
         return 0, None
     count = {root: 1}

@@ -1,0 +1,84 @@
+"""Probes: the logit lens against the model's own logits, BFS classes, path classes, the probe CLI."""
+
+import json
+
+import pytest
+import torch
+
+from latentsearch.cli import main
+from latentsearch.data.schema import parse_record
+from latentsearch.latent.thoughts import prefill, think
+from latentsearch.models.factory import FAMILIES, ModelConfig, build_model
+from latentsearch.probe.frontier import frontier_mass, node_classes, path_class, walk_reachable
+from latentsearch.probe.lens import lens_logits, read
+
+# root 0 -> 1 -> 3 -> 4 (target); 0 -> 2 -> 3; 5 unreachable (neg target); 6 -> 5
+GRAPH = parse_record({
+    "question": "q", "steps": ["Tom is a a.", "Every a is a c.", "Every c is a d."], "answer": "Tom is a d.",
+    "idx_to_symbol": ["Tom", "a", "b", "c", "d", "e", "f"], "edges": [[0, 1], [1, 3], [3, 4], [0, 2], [2, 3], [6, 5]],
+    "root": 0, "target": 4, "neg_target": 5,
+}, "graph", 0)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_last_layer_lens_equals_the_model_logits(family):
+    model = build_model(ModelConfig(family=family, n_layer=2, d_model=32, n_head=2), 40, 0, 1, seed=0).eval()
+    prompt = [5, 6, 7, 8]
+    with torch.no_grad():
+        state = think(model, prefill(model, [prompt], 0), [2])
+        plain = model(input_ids=torch.tensor([prompt])).logits[0, -1]
+        hidden = model(input_ids=torch.tensor([prompt]), output_hidden_states=True).hidden_states
+    torch.testing.assert_close(lens_logits(model, state.thoughts[0, 0]), plain, atol=1e-5, rtol=0)
+    torch.testing.assert_close(lens_logits(model, state.hidden), state.logits, atol=1e-5, rtol=0)
+    torch.testing.assert_close(lens_logits(model, hidden[-1][0, -1]), plain, atol=1e-5, rtol=0)
+    # an earlier layer gets the final norm first, so its reading differs from the raw product
+    assert not torch.allclose(lens_logits(model, hidden[1][0, -1], last_layer=False),
+                              model.get_output_embeddings()(hidden[1][0, -1]))
+
+
+def test_lens_reading_entropy_and_top_mass():
+    reading = read(torch.log(torch.tensor([[0.5, 0.25, 0.25]])), k=2)[0]
+    assert reading.top_ids[0] == 0 and reading.top_mass == pytest.approx(0.75)
+    assert reading.entropy == pytest.approx(1.5 * torch.log(torch.tensor(2.0)).item())
+
+
+def test_bfs_classes_and_mass():
+    assert node_classes(GRAPH, 1) == {"frontier": [1, 2], "reached": [0], "later": [3, 4], "unreachable": [5, 6]}
+    probs = torch.zeros(10)
+    probs[torch.tensor([3, 4])] = torch.tensor([0.4, 0.2])  # nodes 1 and 2 as tokens 3, 4
+    mass = frontier_mass(probs, GRAPH, 1, node_token=[2, 3, 4, 5, 6, 7, 8])
+    assert mass.total["frontier"] == pytest.approx(0.6) and mass.per_node["frontier"] == pytest.approx(0.3)
+    assert walk_reachable(GRAPH, 2) == {3}
+
+
+def test_path_classes():
+    assert path_class(GRAPH, 0, [1, 3, 4], True) == "correct path"
+    assert path_class(GRAPH, 1, [3, 4], True) == "correct path"  # after one thought, from a child of the root
+    assert path_class(GRAPH, 0, [1, 3], False) == "wrong target"
+    assert path_class(GRAPH, 0, [1, 4], False) == "hallucination"  # 1 -> 4 is not an edge
+    assert path_class(GRAPH, 2, [1, 3, 4], True) == "hallucination"  # does not start after two steps
+    assert path_class(GRAPH, 0, [], True) == "correct label" and path_class(GRAPH, 0, [], False) == "incorrect label"
+    assert path_class(GRAPH, 0, None, False) == "hallucination"
+
+
+def test_probe_cli_on_a_coconut_checkpoint(tmp_path, capsys, small_records):
+    from latentsearch.data.schema import save_records
+    from latentsearch.data.tokenizer import Codec
+    from latentsearch.models import checkpoint as ckpt
+
+    codec = Codec.build("symbolic")
+    model = build_model(ModelConfig(d_model=32, n_head=2), len(codec), codec.pad_id, codec.eos_id, seed=0)
+    ckpt.save_checkpoint(tmp_path / "c", model, codec, {"method": "coconut", "stage": 7})
+    save_records(small_records[:6], tmp_path / "q.json")
+    assert main(["probe", str(tmp_path / "c"), str(tmp_path / "q.json"), "--thoughts", "2", "-o",
+                 str(tmp_path / "p")]) == 0
+    result = json.loads((tmp_path / "p" / "probe.json").read_text())
+    assert result["n"] == 6 and len(result["frontier"]) == 2 and set(result["path_classes"]) == {"0", "1", "2"}
+    assert len(result["questions"][0]["thoughts"][1]["top"]) == 5
+    assert (tmp_path / "p" / "frontier_mass.png").stat().st_size > 1000
+    for k in ("0", "1", "2"):
+        assert sum(result["path_classes"][k].values()) == pytest.approx(1.0)
+    cot = tmp_path / "cot"
+    ckpt.save_checkpoint(cot, model, codec, {"method": "cot"})
+    assert main(["probe", str(cot), str(tmp_path / "q.json"), "-o", str(tmp_path / "p2")]) == 2
+    assert "no continuous thoughts" in capsys.readouterr().err
