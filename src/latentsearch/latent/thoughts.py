@@ -99,12 +99,21 @@ def answer_after_thoughts(model, prompts, n_thoughts, after: list[int], eos_id: 
     Returns the generated tokens of every row and the state right after the thoughts, whose
     `thoughts` are the vectors fed back (for probing).
     """
-    state = think(model, prefill(model, prompts, pad_id), n_thoughts)
-    thought_state = state
+    thought_state = think(model, prefill(model, prompts, pad_id), n_thoughts)
+    rows, state = continue_greedy(model, thought_state, after, eos_id, pad_id, max_new_tokens)
+    thought_state.forward_passes = state.forward_passes
+    return rows, thought_state
+
+
+@torch.no_grad()
+def continue_greedy(model, state: LatentState, after: list[int], eos_id: int, pad_id: int,
+                    max_new_tokens: int) -> tuple[list[list[int]], LatentState]:
+    """Feed `after` to every row, then decode greedily with the cache until <eos>."""
     device = state.hidden.device
+    rows = len(state.hidden)
     for token in after:
-        state = feed_tokens(model, state, torch.full((len(prompts),), token, device=device))
-    finished = torch.zeros(len(prompts), dtype=torch.bool, device=device)
+        state = feed_tokens(model, state, torch.full((rows,), token, device=device))
+    finished = torch.zeros(rows, dtype=torch.bool, device=device)
     generated = []
     for _ in range(max_new_tokens):
         token = state.logits.argmax(-1).masked_fill(finished, pad_id)
@@ -113,9 +122,8 @@ def answer_after_thoughts(model, prompts, n_thoughts, after: list[int], eos_id: 
         if finished.all():
             break
         state = feed_tokens(model, state, token)
-    rows = torch.stack(generated, 1).tolist() if generated else [[] for _ in prompts]
-    thought_state.forward_passes = state.forward_passes
-    return trim_at_eos(rows, eos_id), thought_state
+    out = torch.stack(generated, 1).tolist() if generated else [[] for _ in range(rows)]
+    return trim_at_eos(out, eos_id), state
 
 
 def latent_generate(model, prompts, n_thoughts, after, eos_id, pad_id, max_new_tokens=16, batch_size=64,

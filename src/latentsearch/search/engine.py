@@ -1,6 +1,6 @@
 """The search engine: a `Space` over any HF causal LM with a shared, index-gathered KV cache.
 
-The prompt is prefilled once (one row); every node's cache is a row of some `_Block` (the output
+The prompt is prefilled once (one row); every node's cache is a row of some `CacheBlock` (the output
 of one batched forward pass). A child is lazy: it holds its parent's row plus one pending token,
 and is fed through the model only when it is expanded. `expand(nodes)` feeds all pending nodes in
 one forward pass, building the batch cache by gathering rows by index (rows from different blocks
@@ -31,7 +31,7 @@ from latentsearch.search.base import Node, Tree, Warp
 
 
 @dataclass
-class _Block:
+class CacheBlock:
     keys: list[torch.Tensor]  # per layer (rows, kv_heads, seq, head_dim)
     values: list[torch.Tensor]  # per layer, same shape
     mask: torch.Tensor  # (rows, seq) 1 for real tokens
@@ -44,7 +44,7 @@ class _Handle:
 
     __slots__ = ("block", "row", "pending")
 
-    def __init__(self, block: _Block, row: int, pending: int | None):
+    def __init__(self, block: CacheBlock, row: int, pending: int | None):
         self.block, self.row, self.pending = block, row, pending
 
 
@@ -132,30 +132,30 @@ class Engine:
         return self._warpers[warp]
 
     @torch.no_grad()
-    def _prefill(self) -> _Block:
+    def _prefill(self) -> CacheBlock:
         ids = torch.tensor([self.prompt])
         mask = torch.ones_like(ids)
         out = self.model(input_ids=ids, attention_mask=mask, use_cache=True, output_hidden_states=self.keep_hidden,
                          **self._last_logits_only)
         return self._block(out, mask)
 
-    def _block(self, out, mask: torch.Tensor) -> _Block:
+    def _block(self, out, mask: torch.Tensor) -> CacheBlock:
         self.forward_passes += 1
         layers = out.cache.layers
         if any(type(layer) is not DynamicLayer for layer in layers):
             raise ValueError("the search engine supports full-attention caches only (no sliding window)")
         hidden = out.hidden_states[-1][:, -1] if self.keep_hidden else None
         logprobs = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
-        return _Block([la.keys for la in layers], [la.values for la in layers], mask, logprobs, hidden)
+        return CacheBlock([la.keys for la in layers], [la.values for la in layers], mask, logprobs, hidden)
 
     def _feed(self, nodes: Sequence[Node]) -> None:
         """Run the pending token of every node through the model in one batch."""
         handles = list({id(n.handle): n.handle for n in nodes}.values())
         if not handles:
             return
-        keys, values, mask = _gather(handles)
+        keys, values, mask = gather_rows(handles)
         tokens = torch.tensor([[h.pending] for h in handles])  # (rows, 1)
-        cache = _make_cache(self.model.config, keys, values)
+        cache = make_cache(self.model.config, keys, values)
         mask = torch.cat([mask, torch.ones_like(tokens)], dim=1)
         position = mask.sum(-1, keepdim=True) - 1  # (rows, 1): real tokens before this one
         out = self.model(input_ids=tokens, attention_mask=mask, position_ids=position, cache=cache,
@@ -165,7 +165,7 @@ class Engine:
             handle.block, handle.row, handle.pending = block, row, None
 
 
-def _gather(handles: Sequence[_Handle]) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
+def gather_rows(handles: Sequence[_Handle]) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
     """Per-layer keys/values and the mask of the handles' rows; mixed blocks are left-padded."""
     blocks = list({id(h.block): h.block for h in handles}.values())
     if len(blocks) == 1:
@@ -178,7 +178,7 @@ def _gather(handles: Sequence[_Handle]) -> tuple[list[torch.Tensor], list[torch.
     return keys, values, torch.cat([p[2] for p in parts])
 
 
-def _select(block: _Block, rows: torch.Tensor):
+def _select(block: CacheBlock, rows: torch.Tensor):
     """Rows of a block by index; the identity selection shares the tensors (the model never edits them)."""
     if len(rows) == block.mask.shape[0] and torch.equal(rows, torch.arange(len(rows))):
         return block.keys, block.values, block.mask
@@ -195,7 +195,7 @@ def _pad_left(part, width: int):
     return [pad(k) for k in keys], [pad(v) for v in values], F.pad(mask, (extra, 0))
 
 
-def _make_cache(config, keys: list[torch.Tensor], values: list[torch.Tensor]) -> DynamicCache:
+def make_cache(config, keys: list[torch.Tensor], values: list[torch.Tensor]) -> DynamicCache:
     """A DynamicCache holding these tensors without copying them."""
     cache = DynamicCache(config=config)
     for layer, k, v in zip(cache.layers, keys, values):
