@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_search(sub)
     _add_hmm(sub)
     _add_probe(sub)
+    _add_report(sub)
     return parser
 
 
@@ -192,9 +193,24 @@ def _add_probe(sub):
     probe.add_argument("--thoughts", type=int, default=6, help="continuous thoughts per question")
     probe.add_argument("--limit", type=int, default=0, help="probe the first N questions (0 = all)")
     probe.add_argument("--top", type=int, default=5, help="top tokens kept per thought")
+    probe.add_argument("--trees", type=int, default=10, help="latent beam trees kept (first N questions)")
     probe.add_argument("-o", "--output", required=True, help="output folder (probe.json and figures)")
     probe.add_argument("--no-plots", action="store_true", help="skip the figures (no matplotlib needed)")
     probe.set_defaults(run=run_probe)
+
+
+def _add_report(sub):
+    report = sub.add_parser("report", help="one self-contained HTML page from a probe folder")
+    report.add_argument("run_dir", help="folder written by `latentsearch probe` (and search.json, if any)")
+    report.add_argument("-o", "--output", default="report.html", help="output HTML file")
+    report.add_argument("--question", type=int, default=0, help="which probed question to show in detail")
+    report.set_defaults(run=run_report)
+
+
+def run_report(args) -> int:
+    from latentsearch.probe.report import write_report
+
+    print(write_report(args.run_dir, args.output, args.question))
 
 
 def run_probe(args) -> int:
@@ -208,7 +224,7 @@ def run_probe(args) -> int:
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, _ = Recipe.from_meta(meta, codec)
     records = load_records(args.data)[: args.limit or None]
-    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, args.thoughts, args.top)
+    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, args.thoughts, args.top, args.trees)
     files = write_probe(result, args.output, plots=not args.no_plots)
     first = result["frontier"][0]["mass_per_node"]
     print(json.dumps({"output": args.output, "accuracy": result["accuracy"], "files": [str(f) for f in files],

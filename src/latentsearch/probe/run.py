@@ -12,18 +12,23 @@ import math
 from collections import Counter
 from pathlib import Path
 
+from latentsearch.data.examples import encode_record
+from latentsearch.data.graphs import bfs_frontiers
 from latentsearch.data.schema import Record
-from latentsearch.data.tokenizer import ANSWER_MARK, Codec
+from latentsearch.data.tokenizer import ANSWER_MARK, Codec, render
 from latentsearch.evaluate import evaluate, path_nodes
+from latentsearch.latent.space import LatentSearchConfig, LatentSpace
 from latentsearch.io import atomic_write_json
 from latentsearch.probe.frontier import CLASSES, PATH_CLASSES, frontier_mass, path_class
 from latentsearch.probe.lens import lens_logits, read
+from latentsearch.search import beam_search
 from latentsearch.train.methods import Recipe
 
 
 def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int, n_thoughts: int,
-          top: int = 5) -> dict:
-    """Thought readings and frontier mass with `n_thoughts` thoughts; path classes for k = 0..n_thoughts."""
+          top: int = 5, trees: int = 10, tree_width: int = 4) -> dict:
+    """Thought readings and frontier mass with `n_thoughts` thoughts; path classes for k = 0..n_thoughts;
+    the latent beam trees of the first `trees` questions (for the report)."""
     if not recipe.method.uses_thoughts():
         raise ValueError(f"method {recipe.method.name!r} has no continuous thoughts to probe")
     if not all(r.has_graph for r in records):
@@ -32,6 +37,8 @@ def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int
     questions = [_question(model, codec, r, thoughts, row, top) for r, thoughts, row in
                  zip(records, run.thoughts, run.rows)]
     classes = {k: _path_classes(model, codec, records, recipe, stage, k) for k in range(n_thoughts + 1)}
+    for question, record in zip(questions[:trees], records):
+        question["tree"] = latent_tree(model, codec, record, recipe, n_thoughts, tree_width)
     return {"n": len(records), "thoughts": n_thoughts, "accuracy": run.summary["accuracy"],
             "frontier": _mean_mass(questions, n_thoughts), "path_classes": classes, "questions": questions}
 
@@ -45,8 +52,32 @@ def _question(model, codec, record: Record, thoughts, row: dict, top: int) -> di
         readings.append({"top": [codec.decode([i]) for i in reading.top_ids], "probs": reading.top_probs,
                          "entropy": reading.entropy, "top_mass": reading.top_mass,
                          "mass": mass.total, "mass_per_node": mass.per_node})
+    frontiers = bfs_frontiers(len(record.idx_to_symbol), record.edges, record.root)
     return {"question": record.question, "answer": row["gold"], "predicted": row["predicted"],
-            "correct": row["exact"], "thoughts": readings}
+            "correct": row["exact"], "thoughts": readings,
+            "frontier_tokens": {k: [record.idx_to_symbol[v] for v in f] for k, f in enumerate(frontiers) if k}}
+
+
+ACTION_NAMES = ("thought", "token 1", "token 2", "mixture")
+
+
+def latent_tree(model, codec, record: Record, recipe: Recipe, n_thoughts: int, width: int) -> dict:
+    """The explored tree of a latent beam search on one question, nested, for drawing."""
+    example = encode_record(record, codec)
+    item = recipe.prompt_item(example, recipe.curriculum.final_stage, n_thoughts)
+    gold = render(record, codec.rendering).answer
+    names = [record.idx_to_symbol[record.target], record.idx_to_symbol[record.neg_target]]
+    candidates = [codec.encode(f"{ANSWER_MARK} {gold.replace(names[0], n)}") for n in names]
+    space = LatentSpace(model, item.prompt, item.after, candidates, LatentSearchConfig(n_thoughts, top_k=2))
+    out = beam_search(space, width=width, length_penalty=0.0)
+    tree = out.tree
+    nodes = [{"label": f"root: answer {names[space.root().handle.answer]}", "children": []}]
+    for i in range(1, len(tree["parent"])):
+        label = f"{ACTION_NAMES[tree['token'][i]]}  score {tree['logprob'][i]:+.2f}"
+        nodes.append({"label": label + ("" if tree["expanded"][i] else "  (not expanded)"), "children": []})
+        nodes[tree["parent"][i]]["children"].append(nodes[i])
+    nodes[0]["label"] += f"; best path {' > '.join(ACTION_NAMES[a] for a in out.sequences[0])}"
+    return nodes[0]
 
 
 def _mean_mass(questions: list[dict], n_thoughts: int) -> list[dict]:

@@ -1,0 +1,74 @@
+"""The HTML report: built from a probe folder, then rendered by headless Chromium and checked in the DOM."""
+
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from latentsearch.cli import main
+from latentsearch.data.schema import save_records
+from latentsearch.data.tokenizer import Codec
+from latentsearch.models import checkpoint as ckpt
+from latentsearch.models.factory import ModelConfig, build_model
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Elements(HTMLParser):
+    """Counts of (tag, id-or-class) pairs and the parents' ids of every element, from serialized DOM."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.found = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.found.append((tag, attrs, [a.get("id") for _, a in self.stack]))
+        if tag not in ("img", "meta", "br"):
+            self.stack.append((tag, attrs))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def inside(self, tag, ancestor_id):
+        return [a for t, a, parents in self.found if t == tag and ancestor_id in parents]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, small_records):
+    folder = tmp_path_factory.mktemp("report")
+    codec = Codec.build("symbolic")
+    model = build_model(ModelConfig(d_model=32, n_head=2), len(codec), codec.pad_id, codec.eos_id, seed=0)
+    ckpt.save_checkpoint(folder / "c", model, codec, {"method": "coconut", "stage": 7})
+    save_records(small_records[:5], folder / "q.json")
+    assert main(["probe", str(folder / "c"), str(folder / "q.json"), "--thoughts", "3", "-o", str(folder / "p")]) == 0
+    assert main(["report", str(folder / "p"), "-o", str(folder / "report.html"), "--question", "1"]) == 0
+    return folder / "report.html"
+
+
+def test_report_is_self_contained(report):
+    text = report.read_text()
+    assert 'src="data:image/png;base64,' in text and "http" not in text.replace("http-equiv", "")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (.ci/run installs it)")
+def test_report_renders_in_headless_chromium(report):
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", report.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    page = Elements()
+    page.feed(dom)
+    assert len(page.inside("tr", "thoughts")) == 1 + 3  # the header, then one row per thought, built by the script
+    assert len(page.inside("span", "thoughts")) == 3 * 5  # top-5 tokens of each thought
+    assert len(page.inside("li", "tree")) > 4  # the latent beam tree, drawn by the script
+    assert len(page.inside("tr", "frontier")) == 1 + 3 and len(page.inside("tr", "path-classes")) == 1 + 4
+    images = [a for t, a, _ in page.found if t == "img"]
+    assert len(images) == 2 and all(a["src"].startswith("data:image/png") for a in images)
+    texts = [a for t, a, _ in page.found if t == "p" and a.get("id") == "question-verdict"]
+    assert texts and "the true answer is" in dom
+
+
+def test_report_errors_are_clear(tmp_path, capsys):
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
+    assert "no probe.json" in capsys.readouterr().err
