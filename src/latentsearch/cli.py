@@ -136,6 +136,7 @@ def _add_demo(sub):
     demo.add_argument("--seed", type=int, default=0, help="which generated question to ask")
     demo.add_argument("--question-file", default="", help="ask the first record of this file instead")
     demo.add_argument("--checkpoint", default="", help="use this checkpoint instead of the shipped one")
+    demo.add_argument("--report-dir", default="latentsearch-demo", help="where the HTML report goes ('' = none)")
     demo.set_defaults(run=run_demo)
 
 
@@ -313,7 +314,7 @@ def run_eval(args) -> int:
 def run_demo(args) -> int:
     from latentsearch.demo import demo
 
-    demo(seed=args.seed, question_file=args.question_file, checkpoint=args.checkpoint)
+    demo(seed=args.seed, question_file=args.question_file, checkpoint=args.checkpoint, report_dir=args.report_dir)
 
 
 def run_search(args) -> int:

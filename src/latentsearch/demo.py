@@ -46,7 +46,8 @@ def edge_sentence(record: Record, a: int, b: int) -> str:
     return f"{sym[a]} is a {sym[b]}." if sym[a][0].isupper() else f"Every {sym[a]} is a {sym[b]}."
 
 
-def demo(seed: int = 0, question_file: str = "", checkpoint: str = "") -> None:
+def demo(seed: int = 0, question_file: str = "", checkpoint: str = "", report_dir: str = "latentsearch-demo",
+         report_questions: int = 40) -> None:
     start = time.perf_counter()
     folder = Path(checkpoint) if checkpoint else shipped_checkpoint()
     model, codec, meta = load_checkpoint(folder)
@@ -72,6 +73,31 @@ def demo(seed: int = 0, question_file: str = "", checkpoint: str = "") -> None:
     print(f"\nWhat happened: the question was rendered as {len(item.prompt)} tokens; {thinking}the model "
           f"decoded greedily with a KV cache until <eos> ({row['generated_tokens']} tokens), and the text after "
           f"'###' was compared with the true answer. Took {time.perf_counter() - start:.1f}s.")
+    if result.thoughts is not None and report_dir:
+        _write_report(model, codec, recipe, [record] + _more_questions(settings, seed, report_questions - 1),
+                      report_dir)
+
+
+def _more_questions(settings: dict, seed: int, n: int) -> list[Record]:
+    rng = random.Random(f"report-{seed}")
+    config = ProsQAConfig.sized(**settings.get("generator", {}))
+    return [generate_record(rng, config) for _ in range(n)]
+
+
+def _write_report(model, codec, recipe, records: list[Record], folder: str) -> None:
+    """Probe the model's thoughts on these questions and write the HTML report (the first is the demo's)."""
+    import importlib.util
+
+    from latentsearch.probe.report import write_report
+    from latentsearch.probe.run import probe, write_probe
+
+    start = time.perf_counter()
+    thoughts = recipe.curriculum.max_stage * recipe.curriculum.thoughts_per_step
+    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, thoughts, trees=1)
+    write_probe(result, folder, plots=importlib.util.find_spec("matplotlib") is not None)
+    path = write_report(folder, Path(folder) / "report.html")
+    print(f"\nReport on {len(records)} questions (this one first): {path.resolve()} "
+          f"({time.perf_counter() - start:.1f}s; open it in a browser)")
 
 
 @torch.no_grad()
