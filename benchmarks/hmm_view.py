@@ -17,9 +17,11 @@ Run: python benchmarks/hmm_view.py --part imitate --model smollm2 --states 16 64
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import time
+from pathlib import Path
 
 import torch
 
@@ -63,11 +65,19 @@ def smollm2_corpus(args):
     from latentsearch.models.smollm2 import load_smollm2
 
     model, tokenizer = load_smollm2()
+    if args.cache and Path(args.cache).is_file():
+        cached = json.loads(Path(args.cache).read_text())
+        return model, tokenizer, cached["train"], cached["held"]
     asks = [f"{verb} {topic}." for topic in TOPICS
             for verb in ("Write two sentences about", "Describe", "Tell me a fact about", "Write a short poem about")]
     random.Random(0).shuffle(asks)
-    train = rollouts(model, tokenizer, asks[: args.train], args.new_tokens, seed=0)
-    held = rollouts(model, tokenizer, asks[args.train : args.train + args.held_out], args.new_tokens, seed=1)
+    fit, test = asks[:80], asks[80:]  # held-out prompts are never seen in training
+    train = [r for seed in range(-(-args.train // len(fit))) for r in rollouts(model, tokenizer, fit, args.new_tokens, seed)]
+    held = [r for seed in range(100, 100 + -(-args.held_out // len(test)))
+            for r in rollouts(model, tokenizer, test, args.new_tokens, seed)]
+    train, held = train[: args.train], held[: args.held_out]
+    if args.cache:
+        Path(args.cache).write_text(json.dumps({"train": train, "held": held}))
     return model, tokenizer, train, held  # scored on the sampled answers only
 
 
@@ -158,10 +168,11 @@ def main() -> None:
     parser.add_argument("--model", choices=("smollm2", "prosqa"), default="smollm2")
     parser.add_argument("--states", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--em-iters", type=int, default=3)
-    parser.add_argument("--train", type=int, default=80, help="training rollouts / questions")
-    parser.add_argument("--held-out", type=int, default=20)
+    parser.add_argument("--train", type=int, default=200, help="training rollouts / questions")
+    parser.add_argument("--held-out", type=int, default=40)
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--prompts", type=int, default=50)
+    parser.add_argument("--cache", default="", help="JSON file keeping the SmolLM2 rollouts between runs")
     args = parser.parse_args()
     torch.manual_seed(0)
     imitate(args) if args.part == "imitate" else guide(args)

@@ -1,24 +1,32 @@
-"""The demo runs offline on the shipped model and explains what it did."""
+"""The demo runs offline on the shipped Coconut model, shows its thoughts and writes the report."""
 
 from latentsearch.cli import main
 from latentsearch.demo import shipped_checkpoint
 
 
-def test_shipped_model_is_small_safetensors():
-    folder = shipped_checkpoint()
-    assert (folder / "model.safetensors").stat().st_size < 10_000_000
-    assert not list(folder.glob("*.bin")) and not list(folder.glob("*.pt"))
+def test_shipped_models_are_small_safetensors():
+    for name in ("prosqa-coconut", "prosqa-cot"):
+        folder = shipped_checkpoint().with_name(name)
+        assert (folder / "model.safetensors").stat().st_size < 10_000_000
+        assert not list(folder.glob("*.bin")) and not list(folder.glob("*.pt"))
 
 
-def test_demo_answers_step_by_step(capsys):
-    assert main(["demo", "--seed", "1"]) == 0
+def test_demo_thinks_answers_and_writes_the_report(tmp_path, capsys):
+    assert main(["demo", "--seed", "1", "--report-dir", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
-    assert "Question" in out and "step 1:" in out and "Answer:" in out and "What happened" in out
+    assert "Question" in out and "thought 1:" in out and "thought 6:" in out and "Answer:" in out
+    assert "BFS frontier at depth 1" in out and "What happened" in out
+    assert (tmp_path / "r" / "report.html").stat().st_size > 10_000 and str(tmp_path / "r") in out
 
 
 def test_demo_reads_a_question_file(tmp_path, capsys, small_records):
     from latentsearch.data.schema import save_records
 
     save_records(small_records[:1], tmp_path / "q.json")
-    assert main(["demo", "--question-file", str(tmp_path / "q.json")]) == 0
+    assert main(["demo", "--question-file", str(tmp_path / "q.json"), "--report-dir", ""]) == 0
     assert small_records[0].question in capsys.readouterr().out
+
+
+def test_demo_with_the_cot_model_writes_steps(capsys):
+    assert main(["demo", "--checkpoint", str(shipped_checkpoint().with_name("prosqa-cot")), "--report-dir", ""]) == 0
+    assert "step 1:" in capsys.readouterr().out

@@ -19,7 +19,7 @@ from latentsearch.evaluate import evaluate, is_valid_path, path_nodes
 from latentsearch.models.checkpoint import CheckpointError, load_checkpoint
 from latentsearch.train.methods import Recipe
 
-SHIPPED = "prosqa-cot"  # folder under latentsearch/assets
+SHIPPED = "prosqa-coconut"  # folder under latentsearch/assets
 
 
 def shipped_checkpoint() -> Path:

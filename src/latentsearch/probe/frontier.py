@@ -18,6 +18,7 @@ from latentsearch.data.graphs import children_of, distances_from, shortest_path
 from latentsearch.data.schema import Record
 
 CLASSES = ("frontier", "reached", "later", "unreachable")
+CANDIDATES = ("target", "distractor")
 PATH_CLASSES = ("correct path", "longer path", "hallucination", "wrong target", "correct label", "incorrect label")
 
 
@@ -34,14 +35,16 @@ def node_classes(record: Record, k: int) -> dict[str, list[int]]:
 
 @dataclass
 class FrontierMass:
-    total: dict[str, float]  # probability on the nodes of each class
+    total: dict[str, float]  # probability on the nodes of each class, then on the two answer candidates
     per_node: dict[str, float]  # that mass divided by the class's node count (nan when empty)
 
 
 def frontier_mass(probs: torch.Tensor, record: Record, k: int, node_token: list[int]) -> FrontierMass:
-    """`probs` (vocab,) of thought k; `node_token[v]` is node v's token id."""
+    """`probs` (vocab,) of thought k; `node_token[v]` is node v's token id. The candidates are also
+    counted in their classes; "target" and "distractor" single them out."""
     total, per_node = {}, {}
-    for name, nodes in node_classes(record, k).items():
+    groups = {**node_classes(record, k), "target": [record.target], "distractor": [record.neg_target]}
+    for name, nodes in groups.items():
         mass = float(probs[[node_token[v] for v in nodes]].sum()) if nodes else 0.0
         total[name], per_node[name] = mass, mass / len(nodes) if nodes else float("nan")
     return FrontierMass(total, per_node)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from latentsearch.probe.frontier import CLASSES, PATH_CLASSES
+from latentsearch.probe.frontier import CANDIDATES, CLASSES, PATH_CLASSES
 
-COLOURS = {"frontier": "#d62728", "reached": "#1f77b4", "later": "#ff7f0e", "unreachable": "#7f7f7f"}
+COLOURS = {"frontier": "#d62728", "reached": "#1f77b4", "later": "#ff7f0e", "unreachable": "#7f7f7f",
+           "target": "#2ca02c", "distractor": "#9467bd"}
 
 
 def _pyplot():
@@ -24,8 +25,9 @@ def plot_frontier(result: dict, path: Path) -> Path:
     ks = list(range(1, len(result["frontier"]) + 1))
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, key, title in ((axes[0], "mass_per_node", "mass per node"), (axes[1], "mass", "total mass")):
-        for c in CLASSES:
-            ax.plot(ks, [entry[key][c] for entry in result["frontier"]], "o-", color=COLOURS[c], label=c)
+        for c in CLASSES + CANDIDATES:
+            style = "o-" if c in CLASSES else "s--"
+            ax.plot(ks, [entry[key][c] for entry in result["frontier"]], style, color=COLOURS[c], label=c)
         ax.set_xlabel("thought k")
         ax.set_title(title)
         ax.set_xticks(ks)

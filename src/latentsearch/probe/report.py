@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from latentsearch.io import atomic_write_text
-from latentsearch.probe.frontier import CLASSES, PATH_CLASSES
+from latentsearch.probe.frontier import CANDIDATES, CLASSES, PATH_CLASSES
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
@@ -117,8 +117,10 @@ def _number(value, fmt: str) -> str:
 
 def _frontier_table(probe: dict) -> str:
     rows = [[f"thought {k}"] + [_number(e["mass_per_node"][c], ".4f") for c in CLASSES]
-            + [_number(e["frontier_over_unreachable"], ".1f")] for k, e in enumerate(probe["frontier"], 1)]
-    return _table(["", *[f"{c} (per node)" for c in CLASSES], "frontier / unreachable"], rows, "frontier")
+            + [_number(e["frontier_over_unreachable"], ".1f")] + [_number(e["mass"][c], ".3f") for c in CANDIDATES]
+            for k, e in enumerate(probe["frontier"], 1)]
+    header = ["", *[f"{c} (per node)" for c in CLASSES], "frontier / unreachable", *[f"{c} (mass)" for c in CANDIDATES]]
+    return _table(header, rows, "frontier")
 
 
 def _path_table(probe: dict) -> str:

@@ -19,7 +19,7 @@ from latentsearch.data.tokenizer import ANSWER_MARK, Codec, render
 from latentsearch.evaluate import evaluate, path_nodes
 from latentsearch.latent.space import LatentSearchConfig, LatentSpace
 from latentsearch.io import atomic_write_json
-from latentsearch.probe.frontier import CLASSES, PATH_CLASSES, frontier_mass, path_class
+from latentsearch.probe.frontier import CANDIDATES, CLASSES, PATH_CLASSES, frontier_mass, path_class
 from latentsearch.probe.lens import lens_logits, read
 from latentsearch.search import beam_search
 from latentsearch.train.methods import Recipe
@@ -86,7 +86,7 @@ def _mean_mass(questions: list[dict], n_thoughts: int) -> list[dict]:
     for k in range(n_thoughts):
         entry = {}
         for key in ("mass", "mass_per_node"):
-            values = {c: [q["thoughts"][k][key][c] for q in questions] for c in CLASSES}
+            values = {c: [q["thoughts"][k][key][c] for q in questions] for c in CLASSES + CANDIDATES}
             entry[key] = {c: _nanmean(v) for c, v in values.items()}
         per = entry["mass_per_node"]
         entry["frontier_over_unreachable"] = per["frontier"] / per["unreachable"] if per["unreachable"] else math.nan
