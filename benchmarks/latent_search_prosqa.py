@@ -41,11 +41,11 @@ ROWS = ("coconut-greedy", "coconut-verifier", "beam2", "beam4", "beam8", "dp4", 
 def coconut_greedy(model, codec, records, recipe, stage, thoughts):
     result = evaluate(model, codec, records, recipe, stage=stage, n_thoughts=thoughts)
     passes = 1 + thoughts + 1 + max(result.summary["tokens_per_answer"] - 1, 0)  # prefill, thoughts, <eot>, answer
-    return result.summary["accuracy"], passes
+    return result.summary["accuracy"], passes, thoughts
 
 
 def latent_search(model, codec, records, recipe, thoughts, kind: str):
-    correct, passes = 0, 0
+    correct, passes, states = 0, 0, 0
     for record in tqdm(records, desc=kind, leave=False):
         example = encode_record(record, codec)
         item = recipe.prompt_item(example, recipe.curriculum.final_stage, thoughts)
@@ -62,7 +62,8 @@ def latent_search(model, codec, records, recipe, thoughts, kind: str):
         best = _final_node(space, out)
         correct += space.answer(best) == 0
         passes += space.forward_passes
-    return correct / len(records), passes / len(records)
+        states += space.expansions * space.config.n_actions  # thought states computed and valued
+    return correct / len(records), passes / len(records), states / len(records)
 
 
 def render_answer(record, codec, name: str) -> str:
@@ -82,17 +83,18 @@ def _final_node(space, out):
 def soft_cot(records, thoughts):
     model, codec, _ = load_checkpoint(ASSETS / "prosqa-cot")
     mark = codec.token_id(ANSWER_MARK)
-    correct, passes = 0, 0
+    correct, passes, states = 0, 0, 0
     for start in range(0, len(records), 64):
         chunk = records[start : start + 64]
         prompts = [list(encode_record(r, codec).question) for r in chunk]
         config = SoftConfig(max_steps=thoughts + 2, top_k=5)
-        rows, _, batch_passes = soft_answer(model, prompts, config, [mark], codec.eos_id, codec.pad_id, 4,
+        rows, steps, batch_passes = soft_answer(model, prompts, config, [mark], codec.eos_id, codec.pad_id, 4,
                                             stop_ids=(mark,))
         passes += batch_passes * len(chunk)
         for record, row in zip(chunk, rows):
             correct += extract_answer(ANSWER_MARK + " " + codec.decode(row)) == render(record, codec.rendering).answer
-    return correct / len(records), passes / len(records)
+        states += sum(steps)
+    return correct / len(records), passes / len(records), states / len(records)
 
 
 def main() -> None:
@@ -109,19 +111,20 @@ def main() -> None:
     recipe, stage = Recipe.from_meta(meta, codec)
     table = []
     print(f"{len(records)} questions, {args.thoughts} thoughts, {args.checkpoint}")
-    print("| algorithm | accuracy | forward passes / question | seconds |")
-    print("|---|---:|---:|---:|")
+    print("| algorithm | accuracy | forward passes / question | thought states / question | seconds |")
+    print("|---|---:|---:|---:|---:|")
     for row in args.rows:
         start = time.perf_counter()
         if row == "coconut-greedy":
-            accuracy, passes = coconut_greedy(model, codec, records, recipe, stage, args.thoughts)
+            accuracy, passes, states = coconut_greedy(model, codec, records, recipe, stage, args.thoughts)
         elif row == "soft-cot":
-            accuracy, passes = soft_cot(records, args.thoughts)
+            accuracy, passes, states = soft_cot(records, args.thoughts)
         else:
-            accuracy, passes = latent_search(model, codec, records, recipe, args.thoughts, row)
+            accuracy, passes, states = latent_search(model, codec, records, recipe, args.thoughts, row)
         seconds = time.perf_counter() - start
-        table.append({"algorithm": row, "accuracy": accuracy, "forward_passes": passes, "seconds": seconds})
-        print(f"| {row} | {accuracy:.1%} | {passes:.1f} | {seconds:.0f} |", flush=True)
+        table.append({"algorithm": row, "accuracy": accuracy, "forward_passes": passes, "states": states,
+                      "seconds": seconds})
+        print(f"| {row} | {accuracy:.1%} | {passes:.1f} | {states:.1f} | {seconds:.0f} |", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(table, indent=1))
 
