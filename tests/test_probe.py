@@ -48,6 +48,9 @@ def test_bfs_classes_and_mass():
     probs[torch.tensor([3, 4])] = torch.tensor([0.4, 0.2])  # nodes 1 and 2 as tokens 3, 4
     mass = frontier_mass(probs, GRAPH, 1, node_token=[2, 3, 4, 5, 6, 7, 8])
     assert mass.total["frontier"] == pytest.approx(0.6) and mass.per_node["frontier"] == pytest.approx(0.3)
+    probs[6] = 0.3  # the target (node 4, token 6) counts on its own, not in "later"
+    mass = frontier_mass(probs, GRAPH, 1, node_token=[2, 3, 4, 5, 6, 7, 8])
+    assert mass.total["target"] == pytest.approx(0.3) and mass.total["later"] == 0.0
     assert walk_reachable(GRAPH, 2) == {3}
 
 

@@ -40,10 +40,13 @@ class FrontierMass:
 
 
 def frontier_mass(probs: torch.Tensor, record: Record, k: int, node_token: list[int]) -> FrontierMass:
-    """`probs` (vocab,) of thought k; `node_token[v]` is node v's token id. The candidates are also
-    counted in their classes; "target" and "distractor" single them out."""
+    """`probs` (vocab,) of thought k; `node_token[v]` is node v's token id. The two answer candidates
+    are left out of the BFS classes and measured on their own ("target", "distractor"): a thought
+    that leans towards an answer must not pass for one that spreads over a BFS layer."""
     total, per_node = {}, {}
-    groups = {**node_classes(record, k), "target": [record.target], "distractor": [record.neg_target]}
+    candidates = {record.target, record.neg_target}
+    groups = {name: [v for v in nodes if v not in candidates] for name, nodes in node_classes(record, k).items()}
+    groups |= {"target": [record.target], "distractor": [record.neg_target]}
     for name, nodes in groups.items():
         mass = float(probs[[node_token[v] for v in nodes]].sum()) if nodes else 0.0
         total[name], per_node[name] = mass, mass / len(nodes) if nodes else float("nan")
