@@ -7,7 +7,9 @@ the same next tokens, top-1 next-token agreement, distillation time.
   - `--model smollm2`: the corpus is the model's own sampled answers to short chat prompts.
   - `--model prosqa`: the shipped CoT model; the corpus is generated ProsQA questions with their steps.
 Part 2 (`--part guide`, SmolLM2): 50 prompts, each asking for one sentence on a topic with 1-3
-required keywords. Plain sampling (T = 1) vs beam 4 vs HMM-guided beam 4, `--new-tokens` tokens:
+required keywords. Plain sampling (T = 1) vs beam 4 vs HMM-guided beam 4, `--new-tokens` tokens, and
+an ablation guided by a flat HMM (every token equally likely: it knows nothing of the model, so it
+pushes each keyword in as soon as it can instead of where it fits):
 constraint success (every keyword appears as a word) and fluency (the model's own mean log-prob
 per generated token, guidance not included).
 Run: python benchmarks/hmm_view.py --part imitate --model smollm2 --states 16 64 256 1024
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import re
 import time
@@ -27,6 +30,7 @@ import torch
 
 from latentsearch.hmm.distill import DistillConfig, compare, distill
 from latentsearch.hmm.guide import HMMGuide
+from latentsearch.hmm.hmm import HMM
 from latentsearch.search import beam_search, sample
 from latentsearch.search.engine import Engine
 
@@ -102,7 +106,7 @@ def imitate(args) -> None:
     print("| K | model perplexity | HMM perplexity | top-1 agreement | distillation |")
     print("|---:|---:|---:|---:|---:|")
     for k in args.states:
-        hmm, report = distill(model, train, DistillConfig(n_states=k, em_iters=args.em_iters))
+        hmm, report = distill(model, train, DistillConfig(n_states=k, em_iters=args.em_iters, smoothing=args.smoothing))
         scores = compare(model, hmm, scored, starts)
         print(f"| {k} | {scores['model_perplexity']:.2f} | {scores['hmm_perplexity']:.2f} | "
               f"{scores['top1_agreement']:.1%} | {report['seconds']:.0f} s |", flush=True)
@@ -135,9 +139,11 @@ def has_words(text: str, words: list[str]) -> bool:
 def guide(args) -> None:
     model, tokenizer, train, _ = smollm2_corpus(args)
     clock = time.perf_counter()
-    hmm, _ = distill(model, [p + a for p, a in train], DistillConfig(n_states=args.states[0], em_iters=args.em_iters))
+    hmm, _ = distill(model, [p + a for p, a in train], DistillConfig(n_states=args.states[0], em_iters=args.em_iters, smoothing=args.smoothing))
     print(f"HMM with {args.states[0]} states distilled in {time.perf_counter() - clock:.0f} s")
-    eos, results = tokenizer.eos_token_id, {"sample": [], "beam 4": [], "HMM-guided beam 4": []}
+    flat = uniform_hmm(hmm.n_states, hmm.vocab_size)
+    eos = tokenizer.eos_token_id
+    results = {"sample": [], "beam 4": [], "HMM-guided beam 4": [], "flat-HMM-guided beam 4 (ablation)": []}
     for prompt_text, words in constraint_tasks(args.prompts):
         text = f"{prompt_text} Use the words: {', '.join(words)}."
         prompt = chat_ids(tokenizer, text)
@@ -147,6 +153,8 @@ def guide(args) -> None:
             "beam 4": lambda: beam_search(Engine(model, prompt, eos, args.new_tokens), 4),
             "HMM-guided beam 4": lambda: beam_search(Engine(model, prompt, eos, args.new_tokens, processors=[
                 HMMGuide(hmm, keywords, prompt, args.new_tokens, eos)]), 4),
+            "flat-HMM-guided beam 4 (ablation)": lambda: beam_search(Engine(model, prompt, eos, args.new_tokens,
+                processors=[HMMGuide(flat, keywords, prompt, args.new_tokens, eos)]), 4),
         }
         for name, run in runs.items():
             start = time.perf_counter()
@@ -162,12 +170,19 @@ def guide(args) -> None:
         print(f"| {name} | {sum(ok) / len(ok):.0%} | {sum(flu) / len(flu):.2f} | {sum(sec) / len(sec):.1f} |")
 
 
+def uniform_hmm(n_states: int, vocab: int) -> HMM:
+    """Every transition and emission equally likely: guidance without any knowledge of the model."""
+    return HMM(torch.full((n_states,), -math.log(n_states)), torch.full((n_states, n_states), -math.log(n_states)),
+               torch.full((n_states, vocab), -math.log(vocab)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("imitate", "guide"), default="imitate")
     parser.add_argument("--model", choices=("smollm2", "prosqa"), default="smollm2")
     parser.add_argument("--states", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--em-iters", type=int, default=3)
+    parser.add_argument("--smoothing", type=float, default=1e-2, help="pseudocount per (state, token) count")
     parser.add_argument("--train", type=int, default=200, help="training rollouts / questions")
     parser.add_argument("--held-out", type=int, default=40)
     parser.add_argument("--new-tokens", type=int, default=32)

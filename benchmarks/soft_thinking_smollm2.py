@@ -1,6 +1,7 @@
 """Soft thinking vs greedy on SmolLM2-135M-Instruct: short arithmetic questions, exact numeric answers.
 
-  greedy          the chat prompt, then greedy decoding (the first integer of the reply counts)
+  greedy          the chat prompt, then greedy decoding for 64 tokens (the integer after "=", "is",
+                  "equals" or "gives you" counts, else the last integer)
   forced answer   the chat prompt + "The answer is", then greedy (the same answer format as below)
   soft thinking   the chat prompt, up to `--steps` soft thoughts (mixtures of the top-k token
                   embeddings, cold stop when the entropy stays low), then "The answer is" and greedy
@@ -31,8 +32,19 @@ def questions(n: int, seed: int = 0) -> list[tuple[str, int]]:
 
 
 def first_int(text: str) -> int | None:
+    """The answer after "The answer is" (forced formats): the first integer."""
     match = re.search(r"-?\d+", text)
     return int(match.group()) if match else None
+
+
+def stated_result(text: str) -> int | None:
+    """A free reply usually restates the operands first: take the integer after '=', 'is', 'equals'
+    or 'gives you', else the last integer."""
+    match = re.search(r"(?:=|\bis\b|\bequals\b|gives you)\s*(-?\d+)", text)
+    if match:
+        return int(match.group(1))
+    numbers = re.findall(r"-?\d+", text)
+    return int(numbers[-1]) if numbers else None
 
 
 def main() -> None:
@@ -54,12 +66,13 @@ def main() -> None:
     with torch.no_grad():
         for start in range(0, len(prompts), 8):
             batch, gold = prompts[start : start + 8], [a for _, a in qs[start : start + 8]]
-            plain = greedy_batch(model, batch, eos, pad, 24)
+            plain = greedy_batch(model, batch, eos, pad, 64)
             direct = greedy_batch(model, [p + forced for p in batch], eos, pad, 8)
             soft, steps, _ = soft_answer(model, batch, config, forced, eos, pad, 8)
             steps_taken += steps
             for name, rows in (("greedy", plain), ("forced answer", direct), ("soft thinking", soft)):
-                results[name] += [first_int(tokenizer.decode(r, skip_special_tokens=True)) == g for r, g in zip(rows, gold)]
+                read = stated_result if name == "greedy" else first_int
+                results[name] += [read(tokenizer.decode(r, skip_special_tokens=True)) == g for r, g in zip(rows, gold)]
     print(f"{args.n} arithmetic questions (two-digit + and -), SmolLM2-135M-Instruct, "
           f"soft thinking: up to {args.steps} steps, top-{args.top_k}, cold stop below {args.cold_entropy} nats "
           f"(mean {sum(steps_taken) / len(steps_taken):.1f} steps)")
