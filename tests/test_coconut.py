@@ -14,7 +14,7 @@ from latentsearch.models.factory import ModelConfig, build_model
 from latentsearch.train.loss import ItemLoss, collate, target_tokens
 from latentsearch.train.methods import Curriculum, Item, Recipe
 from latentsearch.train.trainer import Trainer
-from test_train import config_for, one_hop  # noqa: F401  (one_hop is a fixture)
+from test_train import config_for
 
 CODEC = Codec.build("symbolic")
 
@@ -113,7 +113,7 @@ def coconut_config(data, out, **overrides):
     return config_for(data, out, **settings)
 
 
-def test_coconut_learns_through_thoughts_and_evaluates(one_hop, tmp_path, capsys):  # noqa: F811
+def test_coconut_learns_through_thoughts_and_evaluates(one_hop, tmp_path, capsys):
     summary = Trainer(coconut_config(one_hop, tmp_path / "run", epochs=4), progress_bar=False).run()
     assert summary["accuracy"] >= 0.9 and summary["thoughts_per_answer"] == 1, summary
     meta = json.loads((tmp_path / "run" / "best" / "meta.json").read_text())
@@ -124,7 +124,7 @@ def test_coconut_learns_through_thoughts_and_evaluates(one_hop, tmp_path, capsys
 
 
 @pytest.mark.parametrize("keep", [False, True])
-def test_optimizer_resets_when_the_stage_changes(one_hop, tmp_path, keep):  # noqa: F811
+def test_optimizer_resets_when_the_stage_changes(one_hop, tmp_path, keep):
     config = coconut_config(one_hop, tmp_path / "run", epochs=2, val="",
                             curriculum=Curriculum(epochs_per_stage=1, max_stage=1, reset_optimizer=not keep))
     trainer = Trainer(config, progress_bar=False)
@@ -133,7 +133,7 @@ def test_optimizer_resets_when_the_stage_changes(one_hop, tmp_path, keep):  # no
     assert adam_steps == trainer.steps_per_epoch * (2 if keep else 1)
 
 
-def test_resume_across_a_stage_change_equals_uninterrupted(one_hop, tmp_path):  # noqa: F811
+def test_resume_across_a_stage_change_equals_uninterrupted(one_hop, tmp_path):
     settings = dict(epochs=3, val="", save_every=7)
     Trainer(coconut_config(one_hop, tmp_path / "full", **settings), progress_bar=False).run()
     Trainer(coconut_config(one_hop, tmp_path / "cut", **settings), progress_bar=False).run(until_epoch=1)

@@ -10,13 +10,13 @@ from latentsearch.data.schema import load_records, save_records
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.train.methods import Curriculum
 from latentsearch.train.trainer import Trainer
-from test_train import config_for, one_hop  # noqa: F401  (one_hop is a fixture)
+from test_train import config_for
 
 ARGS = ["--method", "coconut", "--epochs", "2", "--epochs-per-stage", "1", "--max-stage", "1", "--batch-size", "16",
         "--lr", "1e-3", "--warmup-steps", "2", "--d-model", "64", "--max-positions", "64", "--no-progress"]
 
 
-def test_two_gloo_processes_match_one_process(one_hop, tmp_path):  # noqa: F811
+def test_two_gloo_processes_match_one_process(one_hop, tmp_path):
     save_records(load_records(one_hop / "train.jsonl")[:100], tmp_path / "train.jsonl")  # 7 steps per epoch
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     # `python -m torch.distributed.run` is torchrun, bound to this interpreter.

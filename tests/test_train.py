@@ -1,39 +1,15 @@
 """End-to-end: train -> checkpoint -> eval on a task a tiny model learns in seconds; resume."""
 
 import json
-import random
 
 import pytest
 import torch
 
 from latentsearch.cli import main
-from latentsearch.data.prosqa import CONCEPT_WORDS, PERSON_NAMES
-from latentsearch.data.schema import Record, parse_record, save_records
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.models.factory import ModelConfig
 from latentsearch.train.config import TrainConfig
 from latentsearch.train.trainer import Trainer
-
-
-def one_fact(rng: random.Random) -> Record:
-    """'Tom is a X. Is Tom a X or Y?': the answer is the candidate that the single fact names."""
-    person, target, other = rng.choice(PERSON_NAMES), *rng.sample(CONCEPT_WORDS, 2)
-    first, second = rng.sample([target, other], 2)
-    return parse_record({
-        "question": f"{person} is a {target}. Is {person} a {first} or {second}?",
-        "steps": [f"{person} is a {target}."], "answer": f"{person} is a {target}.",
-        "idx_to_symbol": [person, target, other], "edges": [[0, 1]], "root": 0, "target": 1, "neg_target": 2,
-    }, "one_fact", 0)
-
-
-@pytest.fixture(scope="module")
-def one_hop(tmp_path_factory):
-    """A task a tiny model learns in seconds; a coin flip between the candidates scores 50%."""
-    folder = tmp_path_factory.mktemp("data")
-    rng = random.Random(0)
-    save_records([one_fact(rng) for _ in range(1500)], folder / "train.jsonl")
-    save_records([one_fact(rng) for _ in range(200)], folder / "val.jsonl")
-    return folder
 
 
 def config_for(data, out, **overrides) -> TrainConfig:
