@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from latentsearch.data.examples import encode_record
 from latentsearch.data.schema import load_records
 from latentsearch.data.tokenizer import ANSWER_MARK, render
-from latentsearch.evaluate import evaluate, extract_answer
+from latentsearch.evaluate import candidate_answers, evaluate, extract_answer
 from latentsearch.latent.soft import SoftConfig, soft_answer
 from latentsearch.latent.space import LatentSearchConfig, LatentSpace
 from latentsearch.models.checkpoint import load_checkpoint
@@ -49,9 +49,7 @@ def latent_search(model, codec, records, recipe, thoughts, kind: str):
     for record in tqdm(records, desc=kind, leave=False):
         example = encode_record(record, codec)
         item = recipe.prompt_item(example, recipe.curriculum.final_stage, thoughts)
-        sym = record.idx_to_symbol
-        names = [sym[record.target], sym[record.neg_target]]
-        candidates = [codec.encode(f"{ANSWER_MARK} {render_answer(record, codec, n)}") for n in names]
+        candidates = candidate_answers(record, codec)  # target first
         top_k = 0 if kind == "coconut-verifier" else 2
         space = LatentSpace(model, item.prompt, item.after, candidates, LatentSearchConfig(thoughts, top_k))
         if kind == "dp4":
@@ -64,12 +62,6 @@ def latent_search(model, codec, records, recipe, thoughts, kind: str):
         passes += space.forward_passes
         states += space.expansions * space.config.n_actions  # thought states computed and valued
     return correct / len(records), passes / len(records), states / len(records)
-
-
-def render_answer(record, codec, name: str) -> str:
-    """The answer text naming `name` in the codec's rendering."""
-    gold = render(record, codec.rendering).answer
-    return gold.replace(record.idx_to_symbol[record.target], name)
 
 
 def _final_node(space, out):

@@ -35,6 +35,13 @@ def flexible_match(predicted: str, record: Record, gold: str) -> bool:
     return normalize(predicted) == normalize(gold)
 
 
+def candidate_answers(record: Record, codec: Codec) -> list[list[int]]:
+    """Token ids of `### answer` naming the target, then the distractor (graph questions name both)."""
+    gold, sym = render(record, codec.rendering).answer, record.idx_to_symbol
+    names = [sym[record.target], sym[record.neg_target]]
+    return [codec.encode(f"{ANSWER_MARK} {gold.replace(names[0], name)}") for name in names]
+
+
 def path_nodes(steps_text: str, record: Record) -> list[int] | None:
     """Node indices a generated chain of steps visits after the root, or None when a word is not a node."""
     index = {s: i for i, s in enumerate(record.idx_to_symbol)}

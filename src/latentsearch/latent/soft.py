@@ -82,8 +82,8 @@ def soft_think(model, state: LatentState, config: SoftConfig, stop_ids: tuple[in
         steps += active.cpu().long()
         cold = _cold_counter(logits, cold, config)
         active &= cold < config.cold_patience
-    thoughts = state.thoughts
-    return LatentState(logits, hidden, thoughts, cache, mask, pos, passes), steps.tolist()
+    # `thoughts` stays as it was: soft steps are mixtures of token embeddings, not fed-back states.
+    return LatentState(logits, hidden, state.thoughts, cache, mask, pos, passes), steps.tolist()
 
 
 def _wants_to_stop(logits: torch.Tensor, stop_ids: tuple[int, ...]) -> torch.Tensor:

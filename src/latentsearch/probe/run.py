@@ -15,8 +15,8 @@ from pathlib import Path
 from latentsearch.data.examples import encode_record
 from latentsearch.data.graphs import bfs_frontiers
 from latentsearch.data.schema import Record
-from latentsearch.data.tokenizer import ANSWER_MARK, Codec, render
-from latentsearch.evaluate import evaluate, path_nodes
+from latentsearch.data.tokenizer import ANSWER_MARK, Codec
+from latentsearch.evaluate import candidate_answers, evaluate, path_nodes
 from latentsearch.latent.space import LatentSearchConfig, LatentSpace
 from latentsearch.io import atomic_write_json
 from latentsearch.probe.frontier import CANDIDATES, CLASSES, PATH_CLASSES, frontier_mass, path_class
@@ -63,12 +63,10 @@ ACTION_NAMES = ("thought", "token 1", "token 2", "mixture")
 
 def latent_tree(model, codec, record: Record, recipe: Recipe, n_thoughts: int, width: int) -> dict:
     """The explored tree of a latent beam search on one question, nested, for drawing."""
-    example = encode_record(record, codec)
-    item = recipe.prompt_item(example, recipe.curriculum.final_stage, n_thoughts)
-    gold = render(record, codec.rendering).answer
+    item = recipe.prompt_item(encode_record(record, codec), recipe.curriculum.final_stage, n_thoughts)
     names = [record.idx_to_symbol[record.target], record.idx_to_symbol[record.neg_target]]
-    candidates = [codec.encode(f"{ANSWER_MARK} {gold.replace(names[0], n)}") for n in names]
-    space = LatentSpace(model, item.prompt, item.after, candidates, LatentSearchConfig(n_thoughts, top_k=2))
+    space = LatentSpace(model, item.prompt, item.after, candidate_answers(record, codec),
+                        LatentSearchConfig(n_thoughts, top_k=2))
     out = beam_search(space, width=width, length_penalty=0.0)
     tree = out.tree
     nodes = [{"label": f"root: answer {names[space.root().handle.answer]}", "children": []}]
