@@ -7,7 +7,7 @@ engine). Its children ("actions"), from the LM-head distribution of its newest s
   1..top_k     the input embedding of each of the top-k tokens
   top_k + 1    the soft mixture of those k embeddings, weighted by their renormalised probabilities
 Every node is valued by the model's log-likelihood of `after` (e.g. `<eot>`) + the best answer
-candidate; an action's score is the change of value, so a path's cumulative score is its final
+candidate, or by a verifier the caller gives; an action's score is the change of value, so a path's cumulative score is its final
 value minus the root's and beam search ranks thought sequences by how surely they answer. Nodes
 are final at `depth` thoughts. Latent DP = `recombine(space, HiddenBuckets(space, tau), ...)`:
 children whose newest states have cosine >= tau merge.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -48,12 +48,18 @@ class _Handle:
         self.children: list[_Handle] | None = None
 
 
+Verifier = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
 class LatentSpace:
+    """`verifier`, if given, replaces the answer-likelihood value: it maps the newest states of a batch
+    of nodes, (rows, d_model), to (values, answer indices), each (rows,)."""
+
     def __init__(self, model, prompt: Sequence[int], after: Sequence[int], candidates: Sequence[Sequence[int]],
-                 config: LatentSearchConfig = LatentSearchConfig()):
+                 config: LatentSearchConfig = LatentSearchConfig(), verifier: Verifier | None = None):
         if not prompt or not candidates or any(not c for c in candidates):
             raise ValueError("a prompt and non-empty answer candidates are required")
-        self.model, self.config = model.eval(), config
+        self.model, self.config, self.verifier = model.eval(), config, verifier
         self.after, self.candidates = list(after), [list(c) for c in candidates]
         self.eos_id = -1  # no action ends a path early: paths end at `depth`
         self.max_new_tokens = config.depth
@@ -137,6 +143,8 @@ class LatentSpace:
 
     def _score(self, block: CacheBlock) -> tuple[torch.Tensor, torch.Tensor]:
         """(rows,) log p(after + best candidate | row) and the best candidate's index, in one pass."""
+        if self.verifier is not None:
+            return self.verifier(block.hidden)
         rows, n_cand = len(block.mask), len(self.candidates)
         seqs = [self.after + c for c in self.candidates]
         width = max(map(len, seqs))
