@@ -29,24 +29,10 @@ def positions(mask: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def greedy_batch(model, prompts: list[list[int]], eos_id: int, pad_id: int, max_new_tokens: int) -> list[list[int]]:
     """Greedy continuation of each prompt, up to and including `eos_id` (or `max_new_tokens`)."""
-    ids, mask = left_pad(prompts, pad_id)
-    ids, mask = ids.to(model.device), mask.to(model.device)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions(mask), use_cache=True)
-    cache, logits = out.cache, out.logits[:, -1]
-    next_pos = mask.sum(-1, keepdim=True)  # (batch, 1)
-    finished = torch.zeros(len(prompts), dtype=torch.bool, device=ids.device)
-    generated = []
-    for _ in range(max_new_tokens):
-        token = logits.argmax(-1).masked_fill(finished, pad_id)  # (batch,)
-        generated.append(token)
-        finished |= token == eos_id
-        if finished.all():
-            break
-        mask = torch.cat([mask, torch.ones_like(next_pos)], dim=1)
-        out = model(input_ids=token[:, None], attention_mask=mask, position_ids=next_pos,
-                    cache=cache, use_cache=True)
-        cache, logits, next_pos = out.cache, out.logits[:, -1], next_pos + 1
-    return trim_at_eos(torch.stack(generated, dim=1).tolist() if generated else [[] for _ in prompts], eos_id)
+    from latentsearch.latent.thoughts import continue_greedy, prefill  # thoughts builds on this module
+
+    rows, _ = continue_greedy(model, prefill(model, prompts, pad_id), [], eos_id, pad_id, max_new_tokens)
+    return rows
 
 
 def trim_at_eos(rows: list[list[int]], eos_id: int) -> list[list[int]]:

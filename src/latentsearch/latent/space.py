@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 
 import torch
 
+from latentsearch.generate import positions
 from latentsearch.search.base import Node, Tree, Warp
 from latentsearch.search.engine import CacheBlock, gather_rows, make_cache
 
@@ -130,7 +131,7 @@ class LatentSpace:
     def _run(self, ids, cache, mask, embeds=None):
         """One base-model pass over new ids or embeddings after `cache`; returns (output, full mask)."""
         self.forward_passes += 1
-        position = (mask.cumsum(-1) - 1).clamp(min=0)[:, -(ids if ids is not None else embeds).shape[1]:]
+        position = positions(mask)[:, -(ids if ids is not None else embeds).shape[1]:]
         return self.model.base_model(input_ids=ids, inputs_embeds=embeds, attention_mask=mask,
                                      position_ids=position, cache=cache, use_cache=True), mask
 
