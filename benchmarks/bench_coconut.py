@@ -9,7 +9,7 @@ Inference: examples/s of our batched latent inference (batch 64, KV cache) vs a 
 here (batch 1, the whole sequence -- thoughts included -- re-run for every thought and every answer
 token, no cache). Answers must be identical.
 Everything runs in this process on the same model, one after the other.
-Run: python benchmarks/bench_coconut.py [--checkpoint DIR] [--data FILE] [--thoughts 6] [--n 128]
+Run: python benchmarks/bench_coconut.py [--checkpoint DIR] [--data FILE] [--thoughts 6] [--n 128] [--device cuda]
 """
 
 from __future__ import annotations
@@ -35,24 +35,34 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "prosqa_valid.json"
 
 def recompute_loss(model, items: list[Item]) -> torch.Tensor:
     """Thoughts by re-running the prefix per thought (no cache), row by row, then one full pass."""
-    embed, total = model.get_input_embeddings(), 0.0
+    embed, total, device = model.get_input_embeddings(), 0.0, model.device
     for item in items:
-        embeds = embed(torch.tensor([item.prompt]))
+        embeds = embed(torch.tensor([item.prompt], device=device))
         for _ in range(item.n_thoughts):
             embeds = torch.cat([embeds, model.base_model(inputs_embeds=embeds).last_hidden_state[:, -1:]], 1)
-        embeds = torch.cat([embeds, embed(torch.tensor([item.after + item.target]))], 1)
-        labels = torch.tensor([IGNORE] * (len(item) - len(item.target)) + list(item.target))
+        embeds = torch.cat([embeds, embed(torch.tensor([item.after + item.target], device=device))], 1)
+        labels = torch.tensor([IGNORE] * (len(item) - len(item.target)) + list(item.target), device=device)
         total = total + F.cross_entropy(model(inputs_embeds=embeds).logits[0, :-1], labels[1:], reduction="sum")
     return total
 
 
+def synchronize(model) -> None:
+    if model.device.type == "cuda":  # GPU work is asynchronous: wait for it before reading the clock
+        torch.cuda.synchronize(model.device)
+
+
 def time_steps(loss_fn, model, repeats: int) -> float:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
+    for _ in range(2):  # warm-up: allocator, kernels, optimizer state
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn().backward()
+    synchronize(model)
     start = time.perf_counter()
     for _ in range(repeats):
         optimizer.zero_grad(set_to_none=True)
         loss_fn().backward()
         optimizer.step()
+    synchronize(model)
     return (time.perf_counter() - start) / repeats
 
 
@@ -62,7 +72,9 @@ def bench_training(model, recipe, examples, thoughts: int, batch: int, repeats: 
     items = [Item(i.prompt, thoughts, i.after, i.target) for i in items]
     flat = [Item(i.prompt + (recipe.special.thought,) * thoughts, 0, i.after, i.target) for i in items]
     loss = ItemLoss(model.train())
-    latent_batch, flat_batch = collate(items, 0, recipe.special.thought), collate(flat, 0, 0)
+    latent_batch, flat_batch = (
+        {k: v.to(model.device) for k, v in collate(batch, 0, thought).items()}
+        for batch, thought in ((items, recipe.special.thought), (flat, 0)))
     plain = time_steps(lambda: loss(flat_batch), model, repeats)
     cached = time_steps(lambda: loss(latent_batch), model, repeats)
     recompute = time_steps(lambda: recompute_loss(model, items), model, max(1, repeats // 4))
@@ -74,18 +86,18 @@ def bench_training(model, recipe, examples, thoughts: int, batch: int, repeats: 
 @torch.no_grad()
 def reference_answer(model, prompt, n_thoughts, after, eos, max_new_tokens) -> list[int]:
     """Batch 1, no cache: every thought and every answer token re-runs the whole sequence."""
-    embed = model.get_input_embeddings()
-    embeds = embed(torch.tensor([prompt]))
+    embed, device = model.get_input_embeddings(), model.device
+    embeds = embed(torch.tensor([prompt], device=device))
     for _ in range(n_thoughts):
         embeds = torch.cat([embeds, model.base_model(inputs_embeds=embeds).last_hidden_state[:, -1:]], 1)
-    embeds = torch.cat([embeds, embed(torch.tensor([after]))], 1)
+    embeds = torch.cat([embeds, embed(torch.tensor([after], device=device))], 1)
     out = []
     for _ in range(max_new_tokens):
         token = int(model(inputs_embeds=embeds).logits[0, -1].argmax())
         out.append(token)
         if token == eos:
             break
-        embeds = torch.cat([embeds, embed(torch.tensor([[token]]))], 1)
+        embeds = torch.cat([embeds, embed(torch.tensor([[token]], device=device))], 1)
     return out
 
 
@@ -93,6 +105,8 @@ def bench_inference(model, recipe, codec, examples, thoughts: int, max_new_token
     model.eval()
     items = [recipe.prompt_item(e, recipe.curriculum.final_stage, thoughts) for e in examples]
     prompts, counts, after = [list(i.prompt) for i in items], [i.n_thoughts for i in items], list(items[0].after)
+    latent_generate(model, prompts[:64], counts[:64], after, codec.eos_id, codec.pad_id, max_new_tokens, 64)  # warm-up
+    synchronize(model)
     start = time.perf_counter()
     ours, _ = latent_generate(model, prompts, counts, after, codec.eos_id, codec.pad_id, max_new_tokens, 64)
     t_ours = time.perf_counter() - start
@@ -114,13 +128,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=128, help="questions for the inference comparison")
     parser.add_argument("--batch", type=int, default=32, help="training batch size")
     parser.add_argument("--repeats", type=int, default=20, help="training steps timed per variant")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
     torch.manual_seed(0)
     model, codec, meta = load_checkpoint(args.checkpoint)
+    model.to(args.device)
     recipe, _ = Recipe.from_meta(meta, codec, "coconut")
     examples = encode_records(load_records(args.data), codec)
-    print(f"{args.checkpoint}: {sum(p.numel() for p in model.parameters()):,} parameters, "
-          f"{torch.get_num_threads()} threads")
+    where = torch.cuda.get_device_name(model.device) if model.device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
+    print(f"{args.checkpoint}: {sum(p.numel() for p in model.parameters()):,} parameters, {where}")
     bench_training(model, recipe, examples, args.thoughts, args.batch, args.repeats)
     bench_inference(model, recipe, codec, examples[: args.n], args.thoughts)
 

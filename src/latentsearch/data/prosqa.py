@@ -402,7 +402,14 @@ def _to_record(rng, g: _Graph, root: _Side, other: _Side) -> Record:
 
 
 def _topological_order(rng, g: _Graph, placed: set[int]) -> list[int]:
-    """The nodes not yet placed, each after its parents, ties broken at random."""
+    """The nodes not yet placed, each after its parents.
+
+    Among the nodes ready to go, one is drawn with weight (height + 1), height being its longest
+    path down to a sink. Uniform draws put the distractor early (mean relative index 0.60 vs 0.80 in
+    the real files) and list the target's last incoming edge after the distractor's in 69% of
+    questions vs 60%: a cue for the answer that does not transfer. With this weighting: 0.73, 58%.
+    """
+    height = _heights(g)
     waiting = [len(g.parents[v]) for v in range(len(g.level))]
     for v in sorted(placed):
         for c in g.children[v]:
@@ -410,13 +417,26 @@ def _topological_order(rng, g: _Graph, placed: set[int]) -> list[int]:
     ready = [v for v in range(len(g.level)) if waiting[v] == 0 and v not in placed]
     order = []
     while ready:
-        v = ready.pop(rng.randrange(len(ready)))
+        pick = rng.choices(range(len(ready)), weights=[height[v] + 1 for v in ready])[0]
+        v = ready.pop(pick)
         order.append(v)
         for c in g.children[v]:
             waiting[c] -= 1
             if waiting[c] == 0:
                 ready.append(c)
     return order
+
+
+def _heights(g: _Graph) -> list[int]:
+    """Longest path from every node down to a sink."""
+    height: dict[int, int] = {}
+
+    def visit(v: int) -> int:
+        if v not in height:
+            height[v] = max((visit(c) + 1 for c in g.children[v]), default=0)
+        return height[v]
+
+    return [visit(v) for v in range(len(g.level))]
 
 
 def _name_nodes(rng, g: _Graph, order: list[int]) -> list[str]:
