@@ -152,3 +152,10 @@ def test_real_split_loads_and_round_trips():
     assert len(records) == len(raw) == 300
     assert all(r.has_graph and r.frontiers is None for r in records)
     assert [r.to_dict() for r in records] == raw  # same keys and values as the file
+
+
+def test_jsonl_keeps_unicode_line_separators_inside_strings(tmp_path):
+    """Found by hypothesis: str.splitlines() also splits at U+0085 and U+2028, which JSON strings may hold."""
+    records = [Record(question="q\x85r\u2028s", steps=("a\u2029b",), answer="x")]
+    save_records(records, tmp_path / "d.jsonl")
+    assert load_records(tmp_path / "d.jsonl") == records

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from latentsearch.data.schema import DatasetError
 from latentsearch.data.tokenizer import RENDERINGS, TokenizerError
+from latentsearch.limits import budget_override, parse_size
 from latentsearch.models.checkpoint import CheckpointError
 from latentsearch.models.factory import FAMILIES
 from latentsearch.train.methods import METHODS
@@ -16,13 +17,27 @@ from latentsearch.train.methods import METHODS
 USER_ERRORS = (DatasetError, TokenizerError, CheckpointError, ValueError, FileNotFoundError)
 
 
+class UsageError(Exception):
+    """A command line argparse rejects; shown as one line, like every other user error."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if not args.debug:
         quiet_transformers()
     try:
-        return args.run(args) or 0
+        with budget_override(args.memory_budget):
+            return args.run(args) or 0
     except USER_ERRORS as err:
         if args.debug:
             raise
@@ -41,12 +56,23 @@ def quiet_transformers() -> None:
     logging.disable_progress_bar()
 
 
+def _size(text: str) -> str:
+    if text:  # "" is the default: the system's available memory
+        try:
+            parse_size(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="latentsearch",
         description="Decoding as search, in token space and in a language model's continuous latent space.",
     )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    parser.add_argument("--memory-budget", metavar="SIZE", default="", type=_size,
+                        help="refuse work estimated to need more memory, e.g. 4G (default: what the system has available)")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     _add_data(sub)
     _add_train(sub)
@@ -101,6 +127,7 @@ def _add_train(sub):
         ("--seed", int, 0, "seed for the model init and batch order"),
         ("--val-limit", int, 500, "validation records scored per epoch (0 = all)"),
         ("--save-every", int, 0, "optimizer steps between mid-epoch checkpoints"),
+        ("--log-every", int, 20, "optimizer steps between metric lines"),
     ):
         train.add_argument(flag, type=kind, default=default, help=text)
     curriculum = train.add_argument_group("curriculum (the Coconut family and pause)")
@@ -222,10 +249,11 @@ def run_probe(args) -> int:
 
     if args.thoughts < 1:
         raise ValueError(f"--thoughts must be at least 1, got {args.thoughts}")
+    records = load_records(args.data)[: args.limit or None]
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, _ = Recipe.from_meta(meta, codec)
-    records = load_records(args.data)[: args.limit or None]
-    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, args.thoughts, args.top, args.trees)
+    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, args.thoughts, args.top, args.trees,
+                   source=Path(args.data).name)
     files = write_probe(result, args.output, plots=not args.no_plots)
     first = result["frontier"][0]["mass_per_node"]
     print(json.dumps({"output": args.output, "accuracy": result["accuracy"], "files": [str(f) for f in files],
@@ -233,15 +261,16 @@ def run_probe(args) -> int:
 
 
 def run_hmm_distill(args) -> int:
+    from latentsearch.io import read_text
     from latentsearch.hmm.distill import DistillConfig, distill
     from latentsearch.models.lm import load_lm
 
+    config = DistillConfig(n_states=args.states, layer=args.layer, em_iters=args.em_iters, seed=args.seed)
+    lines = [line.strip() for line in read_text(args.corpus).splitlines() if line.strip()]
     lm = load_lm(args.model, chat=False)
-    lines = [line.strip() for line in Path(args.corpus).read_text(encoding="utf-8").splitlines() if line.strip()]
     sequences = [ids for ids in map(lm.encode_plain, lines) if len(ids) >= 2]
     if not sequences:
-        raise ValueError(f"{args.corpus}: no line of at least 2 tokens")
-    config = DistillConfig(n_states=args.states, layer=args.layer, em_iters=args.em_iters, seed=args.seed)
+        raise ValueError(f"{Path(args.corpus).name}: no line of at least 2 tokens")
     hmm, report = distill(lm.model, sequences, config, progress=True)
     hmm.save(args.output, {"model": args.model, "corpus": args.corpus, **report})
     print(json.dumps({"output": args.output, "positions": report["positions"], "seconds": report["seconds"],
@@ -252,6 +281,8 @@ def run_generate(args) -> int:
     from latentsearch.data.prosqa import ProsQAConfig, generate
     from latentsearch.data.schema import load_records, save_records
 
+    if args.n <= 0:
+        raise ValueError(f"--n must be positive, got {args.n}")
     config = ProsQAConfig.sized(nodes=args.nodes or None, depth=args.depth or None)
     exclude = {r.question for path in args.exclude for r in load_records(path)}
     records = generate(args.n, seed=args.seed, config=config, exclude_questions=exclude, progress=True)
@@ -279,7 +310,7 @@ def run_train(args) -> int:
         train=args.train, val=args.val, out=args.out, method=args.method, rendering=args.rendering,
         model=model, init=args.init, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         warmup_steps=args.warmup_steps, min_lr_ratio=args.min_lr_ratio, weight_decay=args.weight_decay, seed=args.seed,
-        val_limit=args.val_limit, save_every=args.save_every,
+        val_limit=args.val_limit, save_every=args.save_every, log_every=args.log_every,
         curriculum=Curriculum(
             thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
             max_stage=args.max_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,
@@ -298,12 +329,13 @@ def run_eval(args) -> int:
     from latentsearch.models.checkpoint import load_checkpoint
     from latentsearch.train.methods import Recipe
 
-    model, codec, meta = load_checkpoint(args.checkpoint)
-    recipe, stage = Recipe.from_meta(meta, codec, args.method)
     if args.thoughts is not None and args.thoughts < 0:
         raise ValueError(f"--thoughts must be >= 0, got {args.thoughts}")
-    result = evaluate(model, codec, load_records(args.data), recipe, stage=stage, n_thoughts=args.thoughts,
-                      batch_size=args.batch_size, progress=True)
+    records = load_records(args.data)
+    model, codec, meta = load_checkpoint(args.checkpoint)
+    recipe, stage = Recipe.from_meta(meta, codec, args.method)
+    result = evaluate(model, codec, records, recipe, stage=stage, n_thoughts=args.thoughts,
+                      batch_size=args.batch_size, progress=True, source=Path(args.data).name)
     if args.output:
         from latentsearch.io import atomic_write_text
 
@@ -330,9 +362,19 @@ def run_search(args) -> int:
         early_stopping=stopping, warp=warp, seed=args.seed, budget=args.budget, branch=args.branch, key=args.key,
         merge=args.merge, iterations=args.iterations,
     )
+    if args.keywords and not args.hmm:
+        raise ValueError("--keywords needs --hmm (the HMM that guides decoding towards them)")
+    from latentsearch import limits
+    from latentsearch.hmm.hmm import HMM
+    from latentsearch.models.factory import check_context
+
+    hmm = HMM.load(args.hmm) if args.hmm else None
     lm = load_lm(args.model, chat=not args.raw)
     prompt = lm.encode(args.prompt)
-    processors = [_hmm_guide(args, lm, prompt, config.max_new_tokens)] if args.hmm else []
+    check_context(lm.model, len(prompt) + 1, "the prompt")
+    limits.check(f"{args.algo} search with width {args.width}", limits.forward_bytes(
+        lm.model, args.width, len(prompt) + config.max_new_tokens, training=False))
+    processors = [_hmm_guide(args, hmm, lm, prompt, config.max_new_tokens)] if hmm else []
     engine = Engine(lm.model, prompt, lm.eos_id, config.max_new_tokens, processors=processors,
                     keep_hidden=config.needs_hidden)
     last_word = lambda ids: (lm.decode(ids).split() or [None])[-1]  # noqa: E731
@@ -346,16 +388,15 @@ def run_search(args) -> int:
     print("tree: " + ", ".join(f"{k} {v}" for k, v in result.summary().items()))
 
 
-def _hmm_guide(args, lm, prompt: list[int], max_new_tokens: int):
+def _hmm_guide(args, hmm, lm, prompt: list[int], max_new_tokens: int):
     from latentsearch.hmm.guide import HMMGuide
-    from latentsearch.hmm.hmm import HMM
 
     words = [w.strip() for w in args.keywords.split(",") if w.strip()]
     if not words:
         raise ValueError("--hmm needs --keywords (comma-separated words the output must contain)")
     # A word inside running text starts with a space in byte-level BPE vocabularies.
     keywords = [lm.encode_plain(" " + w) for w in words]
-    return HMMGuide(HMM.load(args.hmm), keywords, prompt, max_new_tokens, lm.eos_id)
+    return HMMGuide(hmm, keywords, prompt, max_new_tokens, lm.eos_id)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 import torch
 
+from latentsearch import limits
 from latentsearch.data.examples import encode_records
 from latentsearch.data.schema import Record
 from latentsearch.data.tokenizer import ANSWER_MARK, Codec, render
 from latentsearch.generate import greedy_generate
 from latentsearch.latent.thoughts import latent_generate
-from latentsearch.models.factory import context_length
+from latentsearch.models.factory import check_context, context_length
 from latentsearch.train.methods import Recipe
 
 
@@ -76,18 +77,23 @@ class EvalResult:
 
 def evaluate(model, codec: Codec, records: list[Record], recipe: Recipe | str, stage: int | None = None,
              n_thoughts: int | None = None, batch_size: int = 64, max_new_tokens: int | None = None,
-             progress: bool = False) -> EvalResult:
+             progress: bool = False, source: str = "data") -> EvalResult:
     """Greedy-decode every record (through continuous thoughts for latent methods) and score it.
 
     `stage` defaults to the curriculum's final stage; `n_thoughts` overrides the thought count.
     """
     recipe = Recipe.of(recipe, codec) if isinstance(recipe, str) else recipe
     stage = recipe.curriculum.final_stage if stage is None else stage
-    examples = encode_records(records, codec)
+    examples = encode_records(records, codec, source)
     items = [recipe.prompt_item(e, stage, n_thoughts) for e in examples]
+    for i, item in enumerate(items):
+        check_context(model, len(item.prompt) + item.n_thoughts + len(item.after) + 1, f"{source}, record {i}")
     if max_new_tokens is None:
         longest = max(len(e.answer) + sum(map(len, e.steps)) for e in examples)
         max_new_tokens = min(2 * longest + 8, context_length(model) - max(map(len, items)))
+    rows = min(batch_size, len(items))
+    limits.check(f"decoding {rows} questions at once", limits.forward_bytes(
+        model, rows, max(map(len, items)) + max_new_tokens, training=False))
     start, thoughts = time.perf_counter(), None
     if any(item.n_thoughts for item in items):
         outputs, thoughts = latent_generate(

@@ -37,3 +37,29 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 def atomic_write_json(path: str | os.PathLike, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def append_line(path: str | os.PathLike, line: str) -> None:
+    """One line appended with a single write(): a killed process leaves whole lines only."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, (line + "\n").encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+def read_text(path: str | os.PathLike, error: type[Exception] = ValueError) -> str:
+    """A UTF-8 text file's contents; a missing file, a folder or other bytes raise `error` naming the file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, not a data file") from None
+    try:
+        return data.decode("utf-8-sig")  # tolerate a byte-order mark
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        bad = data[err.start]
+        raise error(f"{path.name}: not UTF-8 text (byte 0x{bad:02x} on line {line})") from None

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from latentsearch.io import atomic_write_text
+from latentsearch.io import atomic_write_text, read_text
 
 GRAPH_FIELDS = ("idx_to_symbol", "edges", "root", "target", "neg_target")
 
@@ -116,6 +116,9 @@ def _graph(obj: dict, where: str) -> dict:
     if ends["target"] == ends["neg_target"]:
         raise DatasetError(f'{where}: "target" and "neg_target" must differ')
     _check_acyclic(n, edges, symbols, where)
+    _check_candidates(edges, symbols, ends, where)
+    if not obj["steps"]:
+        raise DatasetError(f'{where}: "steps" is empty; a graph question needs the path from root to target')
     frontiers = _frontiers(obj["frontiers"], n, where) if "frontiers" in obj else None
     return dict(idx_to_symbol=symbols, edges=edges, frontiers=frontiers, **ends)
 
@@ -183,6 +186,24 @@ def _check_acyclic(n: int, edges, symbols, where: str) -> None:
                            f"({symbols[node]!r})")
 
 
+def _check_candidates(edges, symbols, ends: dict, where: str) -> None:
+    """Exactly one candidate is reachable from the root: the target."""
+    children: dict[int, list[int]] = {}
+    for a, b in edges:
+        children.setdefault(a, []).append(b)
+    reached, stack = {ends["root"]}, [ends["root"]]
+    while stack:
+        for c in children.get(stack.pop(), ()):
+            if c not in reached:
+                reached.add(c)
+                stack.append(c)
+    root = symbols[ends["root"]]
+    if ends["target"] not in reached:
+        raise DatasetError(f'{where}: "target" ({symbols[ends["target"]]}) is not reachable from "root" ({root})')
+    if ends["neg_target"] in reached:
+        raise DatasetError(f'{where}: "neg_target" ({symbols[ends["neg_target"]]}) is reachable from "root" ({root})')
+
+
 def _node_on_cycle(children, indegree) -> int:
     """A node on a cycle: walk the leftover graph (every node there has a leftover parent) backwards."""
     parents = {}
@@ -216,14 +237,20 @@ def load_records(path: str | os.PathLike) -> list[Record]:
     """Read a `.json` (a list of records) or `.jsonl` (one record per line) file."""
     path = Path(path)
     suffix = _suffix(path)
-    text = _read_text(path)
+    text = read_text(path, DatasetError)
     if suffix == ".jsonl":
         return _load_jsonl(text, path.name)
     data = _decode(text, path.name)
     if not isinstance(data, list):
         raise DatasetError(f"{path.name}: the top level must be a JSON list of records, "
                            f"got {_kind(data)}")
-    return [parse_record(obj, path.name, i) for i, obj in enumerate(data)]
+    return _nonempty([parse_record(obj, path.name, i) for i, obj in enumerate(data)], path.name)
+
+
+def _nonempty(records: list[Record], name: str) -> list[Record]:
+    if not records:
+        raise DatasetError(f"{name}: no records")
+    return records
 
 
 def save_records(records, path: str | os.PathLike) -> None:
@@ -243,21 +270,6 @@ def _suffix(path: Path) -> str:
     return path.suffix
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DatasetError(f"{path}: is a directory, not a data file") from None
-    try:
-        return data.decode("utf-8-sig")  # tolerate a byte-order mark
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        bad = data[err.start]
-        raise DatasetError(f"{path.name}: not UTF-8 text (byte 0x{bad:02x} on line {line})") from None
-
-
 def _decode(text: str, where: str):
     try:
         return json.loads(text)
@@ -268,7 +280,7 @@ def _decode(text: str, where: str):
 
 def _load_jsonl(text: str, name: str) -> list[Record]:
     records = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):  # not splitlines(): it also splits at U+0085, U+2028
         if not line.strip():
             continue
         where = f"{name}, line {number}"
@@ -277,4 +289,4 @@ def _load_jsonl(text: str, name: str) -> list[Record]:
         except json.JSONDecodeError as err:
             raise DatasetError(f"{where}: invalid JSON at column {err.colno}: {err.msg}") from None
         records.append(_parse(obj, where))
-    return records
+    return _nonempty(records, name)

@@ -112,8 +112,13 @@ class Codec:
     @classmethod
     def load(cls, folder: str | Path) -> "Codec":
         folder = Path(folder)
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        rendering = (folder / "rendering.txt").read_text().strip()
+        try:
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        except Exception as err:  # the tokenizers library reports a bad file as a bare Exception
+            raise TokenizerError(f"{folder / 'tokenizer.json'}: not a tokenizer file ({err})") from None
+        rendering = (folder / "rendering.txt").read_text(encoding="utf-8", errors="replace").strip()
+        if rendering not in RENDERINGS:
+            raise TokenizerError(f"{folder / 'rendering.txt'}: unknown rendering {rendering!r}")
         return cls(tokenizer, rendering)
 
     def save(self, folder: str | Path) -> None:

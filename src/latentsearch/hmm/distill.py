@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 import torch
 from tqdm.auto import tqdm
 
+from latentsearch import limits
 from latentsearch.generate import left_pad, positions
 from latentsearch.hmm.hmm import HMM, expected_counts
 
@@ -84,6 +85,9 @@ def distill(model, sequences: list[list[int]], config: DistillConfig, progress: 
     """The HMM and a report (timings, training log-likelihood per EM iteration)."""
     if len(sequences) < 1 or any(len(s) < 2 for s in sequences):
         raise ValueError("distillation needs sequences of at least 2 tokens")
+    vocab = model.get_output_embeddings().weight.shape[0]
+    limits.check(f"an HMM of {config.n_states} states over {vocab} tokens",  # counts, logs and EM statistics
+                 4 * 4 * config.n_states * (config.n_states + vocab))
     clock = time.perf_counter()
     states = hidden_states(model.eval(), sequences, config.layer, config.batch_size)
     points = torch.cat(states)
@@ -91,7 +95,6 @@ def distill(model, sequences: list[list[int]], config: DistillConfig, progress: 
         raise ValueError(f"{len(points)} positions cannot make {config.n_states} states; give more sequences")
     _, assign = kmeans(points, config.n_states, config.kmeans_iters, config.seed)
     splits = assign.split([len(s) for s in states])
-    vocab = model.get_output_embeddings().weight.shape[0]
     hmm = count_hmm([s.tolist() for s in splits], sequences, config.n_states, vocab, config.smoothing)
     report = {"config": asdict(config), "positions": len(points), "cluster_seconds": time.perf_counter() - clock}
     hmm, report["em_log_likelihood"] = refine(hmm, sequences, config, progress)

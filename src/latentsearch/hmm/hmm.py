@@ -115,8 +115,11 @@ class HMM:
         folder = Path(folder)
         if not (folder / "hmm.safetensors").is_file():
             raise FileNotFoundError(f"{folder}: no hmm.safetensors")
-        tensors = load_file(str(folder / "hmm.safetensors"))
-        return cls(tensors["log_init"], tensors["log_trans"], tensors["log_emit"])
+        try:
+            tensors = load_file(str(folder / "hmm.safetensors"))
+            return cls(tensors["log_init"], tensors["log_trans"], tensors["log_emit"])
+        except Exception as err:  # safetensors reports a damaged file with its own exception type
+            raise ValueError(f"{folder / 'hmm.safetensors'}: not an HMM file ({err})") from None
 
     @staticmethod
     def info(folder: str | Path) -> dict:

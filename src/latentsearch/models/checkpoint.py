@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoModelForCausalLM, PreTrainedModel
 
 import latentsearch
+from latentsearch import faults
 from latentsearch.data.tokenizer import Codec
 from latentsearch.io import atomic_write_json
 
@@ -45,6 +46,7 @@ def save_checkpoint(folder, model: PreTrainedModel, codec: Codec, meta: dict, op
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     model.save_pretrained(tmp, safe_serialization=True)
+    faults.reached("save")
     codec.save(tmp)
     full_meta = {
         "latentsearch": latentsearch.__version__, "torch": torch.__version__,
@@ -59,10 +61,12 @@ def save_checkpoint(folder, model: PreTrainedModel, codec: Codec, meta: dict, op
 
 
 def _swap_into_place(tmp: Path, folder: Path) -> None:
+    """At every moment `folder` or its `.old` twin holds a whole checkpoint (see `resolve`)."""
     old = folder.with_name(folder.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
+    if folder.exists():  # else `.old` may be the only whole checkpoint left by a crash: keep it until the end
+        shutil.rmtree(old, ignore_errors=True)
         folder.rename(old)
+        faults.reached("swap")
     tmp.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
 
@@ -97,10 +101,24 @@ def load_checkpoint(folder) -> tuple[PreTrainedModel, Codec, dict]:
     check_folder(folder)
     try:
         model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
-    except (OSError, ValueError, RuntimeError) as err:
+    except Exception as err:  # a damaged file fails in whichever library layer reads it first
         raise CheckpointError(f"{folder}: cannot load the weights: {_first_line(err)}") from None
-    meta = json.loads((folder / "meta.json").read_text())
-    return model.eval(), Codec.load(folder), meta
+    try:
+        codec = Codec.load(folder)
+    except ValueError as err:
+        raise CheckpointError(str(err)) from None
+    return model.eval(), codec, read_meta(folder)
+
+
+def read_meta(folder: Path) -> dict:
+    path = folder / "meta.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path}: invalid JSON ({_first_line(err)})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: must hold a JSON object")
+    return meta
 
 
 def _first_line(err: Exception) -> str:

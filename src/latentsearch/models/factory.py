@@ -63,6 +63,13 @@ def load_pretrained(name_or_path: str, **kwargs) -> PreTrainedModel:
     )
 
 
+def check_context(model: PreTrainedModel, length: int, what: str) -> None:
+    """Refuse an input longer than the model's context before the model sees it."""
+    limit = context_length(model)
+    if length > limit:
+        raise ValueError(f"{what}: {length} tokens exceed the model's context of {limit}")
+
+
 def context_length(model: PreTrainedModel) -> int:
     config = model.config
     return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", 2048)

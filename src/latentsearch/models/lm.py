@@ -4,7 +4,6 @@ HF model path / hub name (safetensors only, never remote code)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 
@@ -23,13 +22,26 @@ def load_lm(spec: str, chat: bool = True) -> TextLM:
         from latentsearch.models.smollm2 import load_smollm2
 
         return _from_hf(*load_smollm2(), chat=chat)
-    if (Path(spec) / "meta.json").is_file() and (Path(spec) / "rendering.txt").is_file():
+    from latentsearch.models.checkpoint import is_pretrained_lm
+
+    if not is_pretrained_lm(spec):
         return _from_checkpoint(spec)
+    model, tokenizer = _load_hf(spec)
+    return _from_hf(model.eval(), tokenizer, chat=chat)
+
+
+def _load_hf(spec: str):
+    """An HF model folder or hub name and its tokenizer; safetensors only, never remote code."""
     from transformers import AutoTokenizer
 
+    from latentsearch.models.checkpoint import CheckpointError
     from latentsearch.models.factory import load_pretrained
 
-    return _from_hf(load_pretrained(spec).eval(), AutoTokenizer.from_pretrained(spec), chat=chat)
+    try:
+        return load_pretrained(spec), AutoTokenizer.from_pretrained(spec, trust_remote_code=False)
+    except Exception as err:  # transformers raises OSError, ValueError, or whatever the file format library raises
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{spec}: cannot load a model: {first}") from None
 
 
 def load_trainable(spec: str):
@@ -45,11 +57,7 @@ def load_trainable(spec: str):
 
         model, tokenizer = load_smollm2()
     else:
-        from transformers import AutoTokenizer
-
-        from latentsearch.models.factory import load_pretrained
-
-        model, tokenizer = load_pretrained(spec), AutoTokenizer.from_pretrained(spec)
+        model, tokenizer = _load_hf(spec)
     codec = Codec.wrap(tokenizer.backend_tokenizer)
     model.resize_token_embeddings(len(codec))
     return model, codec

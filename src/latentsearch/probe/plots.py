@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from latentsearch.io import atomic_write_bytes
 from latentsearch.probe.frontier import CANDIDATES, CLASSES, PATH_CLASSES
 
 COLOURS = {"frontier": "#d62728", "reached": "#1f77b4", "later": "#ff7f0e", "unreachable": "#7f7f7f",
@@ -35,8 +37,7 @@ def plot_frontier(result: dict, path: Path) -> Path:
     axes[1].legend(frameon=False)
     fig.suptitle(f"Where thought k puts its probability ({result['n']} questions)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
     return path
 
 
@@ -54,8 +55,7 @@ def plot_path_classes(result: dict, path: Path) -> Path:
     ax.set_ylabel("share of questions")
     ax.legend(frameon=False, fontsize=8, bbox_to_anchor=(1, 1))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
     return path
 
 
@@ -70,6 +70,13 @@ def plot_accuracy_vs_passes(rows: list[dict], path: Path) -> Path:
     ax.set_xlabel("forward passes per question")
     ax.set_ylabel("accuracy (%)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
     return path
+
+
+def save_figure(fig, path: Path) -> None:
+    """PNG bytes in memory, then an atomic write: a crash never leaves half an image."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    _pyplot().close(fig)
+    atomic_write_bytes(path, buffer.getvalue())

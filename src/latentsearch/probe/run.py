@@ -26,14 +26,14 @@ from latentsearch.train.methods import Recipe
 
 
 def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int, n_thoughts: int,
-          top: int = 5, trees: int = 10, tree_width: int = 4) -> dict:
+          top: int = 5, trees: int = 10, tree_width: int = 4, source: str = "data") -> dict:
     """Thought readings and frontier mass with `n_thoughts` thoughts; path classes for k = 0..n_thoughts;
     the latent beam trees of the first `trees` questions (for the report)."""
     if not recipe.method.uses_thoughts():
         raise ValueError(f"method {recipe.method.name!r} has no continuous thoughts to probe")
     if not all(r.has_graph for r in records):
         raise ValueError("probing needs graph records (idx_to_symbol, edges, root, target)")
-    run = evaluate(model, codec, records, recipe, stage=stage, n_thoughts=n_thoughts)
+    run = evaluate(model, codec, records, recipe, stage=stage, n_thoughts=n_thoughts, source=source)
     questions = [_question(model, codec, r, thoughts, row, top) for r, thoughts, row in
                  zip(records, run.thoughts, run.rows)]
     classes = {k: _path_classes(model, codec, records, recipe, stage, k) for k in range(n_thoughts + 1)}

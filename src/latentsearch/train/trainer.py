@@ -24,7 +24,8 @@ from latentsearch.data.examples import bucket_batches, encode_records
 from latentsearch.data.schema import DatasetError, load_records
 from latentsearch.data.tokenizer import Codec
 from latentsearch.evaluate import evaluate
-from latentsearch.io import atomic_write_json
+from latentsearch import faults, limits
+from latentsearch.io import append_line, atomic_write_json, atomic_write_text
 from latentsearch.models import checkpoint as ckpt
 from latentsearch.models.factory import build_model, context_length
 from latentsearch.models.lm import load_trainable
@@ -60,6 +61,7 @@ class Trainer:
         self.state = Progress()
         if resume and ckpt.resolve(self.out / "checkpoint").exists():
             self._resume()
+        self._check_first_epoch()
 
     def _model_and_codec(self):
         init = self.config.init
@@ -78,8 +80,6 @@ class Trainer:
 
     def _examples(self, path: str):
         records = load_records(path)
-        if not records:
-            raise DatasetError(f"{self.source}: no records")
         return encode_records(records, self.codec, self.source)
 
     def _items(self, epoch: int) -> list[Item]:
@@ -96,12 +96,29 @@ class Trainer:
             )
         return items
 
+    def _check_first_epoch(self) -> None:
+        """A record too long for the model, or a batch over the memory budget, fails before anything is written."""
+        lengths = [len(item) for item in self._items(self.state.epoch)]
+        longest, rows = max(lengths), min(len(lengths), -(-self.config.batch_size // self.world))
+        limits.check(f"a training batch of {rows} x {longest} tokens",
+                     limits.forward_bytes(self.model, rows, longest, training=True))
+
     def _resume(self):
         folder = self.out / "checkpoint"
         model, _, _ = ckpt.load_checkpoint(folder)
         self.model.load_state_dict(model.state_dict())
         ckpt.load_optimizer(folder, self.optimizer)
         self.state = Progress(**ckpt.load_trainer_state(folder))
+        self._forget_metrics_after(self.state)
+
+    def _forget_metrics_after(self, state: Progress) -> None:
+        """Drop metric lines written after the checkpoint: the resumed run writes them again."""
+        path = self.out / "metrics.jsonl"
+        if self.rank != 0 or not path.is_file():
+            return
+        lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip().endswith("}")]
+        kept = [r for r in lines if (r["step"], r["epoch"]) <= (state.step, state.epoch)]
+        atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
 
     @property
     def steps_per_epoch(self) -> int:
@@ -136,6 +153,7 @@ class Trainer:
             tokens += n_tokens
             state.batch += 1
             state.step += 1
+            faults.reached("step")
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}")
             if state.step % cfg.log_every == 0:
@@ -152,10 +170,12 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         pad, thought = self.codec.pad_id, self.recipe.special.thought
-        total = target_tokens(collate(batch, pad, thought))  # the same count on every process
+        whole = collate(batch, pad, thought)
+        total = target_tokens(whole)  # the same count on every process
         mine = batch[self.rank :: self.world]
         weight = 1.0 if mine else 0.0  # a process left without items still joins the gradient average
-        local = {k: v.to(self.device) for k, v in collate(mine or batch[:1], pad, thought).items()}
+        local = whole if self.world == 1 else collate(mine or batch[:1], pad, thought)
+        local = {k: v.to(self.device, non_blocking=True) for k, v in local.items()}
         loss = self.loss(local) * (weight * self.world / max(total, 1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -210,5 +230,4 @@ class Trainer:
         if self.rank != 0:
             return
         record = {"time": round(time.time(), 1), **record}
-        with open(self.out / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_line(self.out / "metrics.jsonl", json.dumps(record))

@@ -1,0 +1,319 @@
+"""The bad-input corpus: every malformed input, at every entry point that reads it, gives one line
+(`error: ...`) naming the file, record or field, a non-zero exit, no traceback, and no output."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from latentsearch.cli import main
+
+CORPUS = Path(__file__).parent / "bad_inputs"
+ASSETS = Path(__file__).parents[1] / "src" / "latentsearch" / "assets"
+COCONUT, COT = str(ASSETS / "prosqa-coconut"), str(ASSETS / "prosqa-cot")
+
+# file in tests/bad_inputs -> what the error line must say (besides the file's name)
+DATA_CASES = {
+    "truncated.json": "invalid JSON at line 1",
+    "not_utf8.json": "not UTF-8 text (byte 0xff on line 1)",
+    "object_not_list.json": "must be a JSON list of records, got an object",
+    "empty_file.json": "invalid JSON",
+    "empty_list.json": "no records",
+    "null_record.json": "record 1: a record must be a JSON object, got null",
+    "binary.json": "not UTF-8",
+    "question_not_string.json": 'record 1: "question" must be a non-empty string, got an integer',
+    "question_empty.json": 'record 1: "question" must be a non-empty string',
+    "steps_not_list.json": 'record 1: "steps" must be a list of strings, got a string',
+    "step_not_string.json": 'record 1: "steps" must be a list of strings (item 1 is an integer)',
+    "missing_answer.json": 'record 1: missing field "answer"',
+    "missing_question.json": 'record 1: missing field "question"',
+    "empty_steps.json": 'record 1: "steps" is empty',
+    "edge_out_of_range.json": 'record 1: "edges"[12] = [6, 12] is out of range (nodes 0..8)',
+    "edge_not_pair.json": 'record 1: "edges"[12] must be a pair of integers',
+    "edge_bool.json": 'record 1: "edges"[12] must be a pair of integers',
+    "self_loop.json": 'record 1: "edges"[12] = [4, 4] is a self loop',
+    "cyclic.json": 'record 1: "edges": graph has a cycle',
+    "root_out_of_range.json": 'record 1: "root" must be a node index in 0..8, got 9',
+    "target_is_neg_target.json": 'record 1: "target" and "neg_target" must differ',
+    "target_unreachable.json": 'record 1: "target" (felpus) is not reachable from "root" (Rex)',
+    "neg_target_reachable.json": 'record 1: "neg_target" (wumpus) is reachable from "root" (Rex)',
+    "symbols_not_strings.json": 'record 1: "idx_to_symbol"[2] must be a non-empty string',
+    "duplicate_symbol.json": "record 1: \"idx_to_symbol\" lists 'yumpus' more than once",
+    "graph_field_missing.json": 'record 1: graph fields come together; "neg_target" is missing',
+    "bad_line_3.jsonl": "line 3: invalid JSON",
+    "wrong_suffix.txt": "unknown file type '.txt'",
+}
+MODEL_ONLY = {"unknown_symbol.json": "record 1: 1 word(s) not in the symbolic vocabulary: 'zorblax'"}
+
+
+def data_entry_points(path: str, tmp: Path) -> dict[str, tuple[list[str], list[Path]]]:
+    """name -> (argv, outputs that must not exist after the failure)."""
+    return {
+        "data stats": (["data", "stats", path], []),
+        "eval": (["eval", COCONUT, path, "--output", str(tmp / "eval.json")], [tmp / "eval.json"]),
+        "train": (["train", "--train", path, "--out", str(tmp / "run"), "--epochs", "1"], [tmp / "run"]),
+        "train --val": (["train", "--train", GOOD, "--val", path, "--out", str(tmp / "run")], [tmp / "run"]),
+        "probe": (["probe", COCONUT, path, "-o", str(tmp / "probe")], [tmp / "probe"]),
+        "demo": (["demo", "--question-file", path, "--report-dir", str(tmp / "report")], [tmp / "report"]),
+    }
+
+
+GOOD = str(CORPUS / "good.json")
+
+
+def expect_clean_failure(argv, fragment: str, capsys, outputs=()) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code != 0, f"{argv} succeeded"
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert fragment in lines[0], lines[0]
+    assert "Traceback" not in err
+    for path in outputs:
+        assert not Path(path).exists(), f"{path} was written"
+    return lines[0]
+
+
+DATA_POINTS = ["data stats", "eval", "train", "train --val", "probe", "demo"]
+
+
+@pytest.mark.parametrize("point", DATA_POINTS)
+@pytest.mark.parametrize("name", sorted(DATA_CASES))
+def test_bad_data_file(name, point, tmp_path, capsys):
+    path = str(CORPUS / name)
+    argv, outputs = data_entry_points(path, tmp_path)[point]
+    line = expect_clean_failure(argv, DATA_CASES[name], capsys, outputs)
+    assert name in line
+
+
+@pytest.mark.parametrize("point", ["eval", "train", "probe"])  # valid data, but not for this vocabulary
+def test_symbol_the_model_does_not_know(point, tmp_path, capsys):
+    path = str(CORPUS / "unknown_symbol.json")
+    argv, outputs = data_entry_points(path, tmp_path)[point]
+    if point == "train":  # a fresh model's vocabulary is fixed by the rendering, as is a checkpoint's
+        argv += ["--init", COCONUT]
+    expect_clean_failure(argv, MODEL_ONLY["unknown_symbol.json"], capsys, outputs)
+
+
+def test_good_record_is_accepted(capsys):
+    assert main(["data", "stats", GOOD]) == 0
+
+
+def test_missing_and_directory_paths(tmp_path, capsys):
+    expect_clean_failure(["data", "stats", str(tmp_path / "nowhere.json")], "nowhere.json: no such file", capsys)
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    expect_clean_failure(["eval", COCONUT, str(folder)], "is a directory", capsys)
+
+
+@pytest.fixture(scope="module")
+def text_checkpoint(tmp_path_factory) -> str:
+    """A tiny model of the text rendering, whose prompt is the question itself."""
+    out = tmp_path_factory.mktemp("text") / "run"
+    assert main(["train", "--train", GOOD, "--val", GOOD, "--rendering", "text", "--out", str(out), "--epochs", "1",
+                 "--d-model", "32", "--layers", "1", "--heads", "2", "--no-progress"]) == 0
+    return str(out / "best")
+
+
+def long_question_file(tmp_path: Path, name: str, repeats: int) -> Path:
+    record = json.loads((CORPUS / "good.json").read_text())[0]
+    record["question"] = "Rex is a wumpus. " * repeats + record["question"]
+    path = tmp_path / name
+    path.write_text(json.dumps([record, record]))
+    return path
+
+
+def test_ten_megabyte_question(text_checkpoint, tmp_path, capsys):
+    path = long_question_file(tmp_path, "huge.json", 620_000)
+    assert path.stat().st_size > 20_000_000  # the record twice, 10.5 MB each
+    expect_clean_failure(["eval", text_checkpoint, str(path)], "huge.json, record 0:", capsys)
+    expect_clean_failure(["train", "--train", str(path), "--rendering", "text", "--out", str(tmp_path / "run")],
+                         "huge.json, record 0:", capsys,
+                         [tmp_path / "run"])
+
+
+def test_question_longer_than_the_context(text_checkpoint, tmp_path, capsys):
+    path = long_question_file(tmp_path, "long.json", 120)  # ~600 tokens, context 512
+    expect_clean_failure(["eval", text_checkpoint, str(path)], "long.json, record 0:", capsys)
+    expect_clean_failure(["train", "--train", str(path), "--rendering", "text", "--out", str(tmp_path / "run")],
+                         "long.json, record 0:", capsys, [tmp_path / "run"])
+
+
+CONFIG_CASES = [
+    (["--lr", "nan"], "lr must be a finite number"),
+    (["--lr", "-1"], "lr must be a finite number >= 0"),
+    (["--lr", "0"], "lr must be positive"),
+    (["--epochs", "-2"], "epochs must be positive"),
+    (["--batch-size", "0"], "batch_size must be positive"),
+    (["--warmup-steps", "-5"], "warmup_steps must be a finite number >= 0"),
+    (["--min-lr-ratio", "inf"], "min_lr_ratio must be a finite number"),
+    (["--d-model", "100", "--heads", "3"], "d_model (100) must be divisible by n_head (3)"),
+    (["--layers", "0"], "n_layer must be positive"),
+    (["--max-positions", "-5"], "max_positions must be positive"),
+    (["--mix-prob", "1.5"], "mix_prob must be in [0, 1]"),
+    (["--mix-prob", "nan"], "mix_prob must be in [0, 1]"),
+    (["--thoughts-per-step", "0"], "thoughts_per_step must be positive"),
+    (["--val-limit", "-1"], "val_limit must be a finite number >= 0"),
+    (["--method", "magic"], "argument --method: invalid choice: 'magic'"),
+    (["--family", "bert"], "argument --family: invalid choice: 'bert'"),
+    (["--epochs", "three"], "argument --epochs: invalid int value: 'three'"),
+]
+
+
+@pytest.mark.parametrize("extra, fragment", CONFIG_CASES)
+def test_bad_training_config(extra, fragment, tmp_path, capsys):
+    argv = ["train", "--train", GOOD, "--out", str(tmp_path / "run"), *extra]
+    expect_clean_failure(argv, fragment, capsys, [tmp_path / "run"])
+
+
+SEARCH_CASES = [
+    (["--algo", "dijkstra"], "argument --algo: invalid choice: 'dijkstra'"),
+    (["--width", "0"], "width must be positive"),
+    (["--temperature", "nan"], "temperature must be a finite number > 0"),
+    (["--top-p", "1.5"], "top_p must be in (0, 1]"),
+    (["--max-new-tokens", "0"], "max_new_tokens must be positive"),
+    (["--key", "banana"], 'key must be "last:N" or "hidden:COSINE"'),
+    (["--keywords", "wumpus"], "--keywords needs --hmm"),
+]
+
+
+@pytest.mark.parametrize("extra, fragment", SEARCH_CASES)
+def test_bad_search_options(extra, fragment, capsys):
+    expect_clean_failure(["search", "--model", COT, *extra, "Rex wumpus"], fragment, capsys)
+
+
+def test_prompt_longer_than_the_context(capsys):
+    expect_clean_failure(["search", "--model", COT, "--raw", "wumpus " * 600],
+                         "the prompt: 601 tokens exceed the model's context of 512", capsys)
+
+
+def test_unknown_eval_method_and_negative_thoughts(capsys):
+    expect_clean_failure(["eval", COCONUT, GOOD, "--method", "magic"], "invalid choice: 'magic'", capsys)
+    expect_clean_failure(["eval", COCONUT, GOOD, "--thoughts", "-1"], "thoughts must be >= 0", capsys)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def broken_checkpoint(tmp_path: Path, how: str) -> Path:
+    folder = tmp_path / f"ckpt_{how}"
+    shutil.copytree(COCONUT, folder)
+    if how == "no_weights":
+        (folder / "model.safetensors").unlink()
+    elif how == "no_config":
+        (folder / "config.json").unlink()
+    elif how == "truncated_weights":
+        data = (folder / "model.safetensors").read_bytes()
+        (folder / "model.safetensors").write_bytes(data[: len(data) // 3])
+    elif how == "shapes":
+        config = json.loads((folder / "config.json").read_text())
+        config["n_embd"] = 64
+        (folder / "config.json").write_text(json.dumps(config))
+    elif how == "bad_meta":
+        (folder / "meta.json").write_text("{not json")
+    elif how == "bad_config":
+        (folder / "config.json").write_text("[1, 2")
+    elif how == "bad_tokenizer":
+        (folder / "tokenizer.json").write_text('{"model": 17}')
+    elif how == "unknown_rendering":
+        (folder / "rendering.txt").write_text("morse\n")
+    elif how == "file":
+        shutil.rmtree(folder)
+        folder.write_text("not a folder")
+    return folder
+
+
+CHECKPOINT_CASES = {
+    "no_weights": "checkpoint is missing model.safetensors",
+    "no_config": "checkpoint is missing config.json",
+    "truncated_weights": "cannot load the weights",
+    "shapes": "cannot load the weights",
+    "bad_meta": "meta.json: invalid JSON",
+    "bad_config": "cannot load the weights",
+    "bad_tokenizer": "tokenizer.json",
+    "unknown_rendering": "rendering.txt",
+    "file": "checkpoint folder not found",
+}
+
+
+@pytest.mark.parametrize("how", sorted(CHECKPOINT_CASES))
+@pytest.mark.parametrize("point", ["eval", "demo", "train --init", "search", "probe"])
+def test_broken_checkpoint(how, point, tmp_path, capsys):
+    folder = str(broken_checkpoint(tmp_path, how))
+    argv = {
+        "eval": ["eval", folder, GOOD],
+        "demo": ["demo", "--checkpoint", folder, "--report-dir", str(tmp_path / "report")],
+        "train --init": ["train", "--train", GOOD, "--init", folder, "--out", str(tmp_path / "run")],
+        "search": ["search", "--model", folder, "Rex wumpus"],
+        "probe": ["probe", folder, GOOD, "-o", str(tmp_path / "probe")],
+    }[point]
+    expect_clean_failure(argv, CHECKPOINT_CASES[how], capsys,
+                         [tmp_path / "report", tmp_path / "run", tmp_path / "probe"])
+
+
+def test_resume_without_a_checkpoint_and_bad_hmm_and_report(tmp_path, capsys):
+    expect_clean_failure(["search", "--model", COT, "--hmm", str(tmp_path / "nohmm"), "--keywords", "a", "Rex"],
+                         "nohmm", capsys)
+    expect_clean_failure(["report", str(tmp_path), "-o", str(tmp_path / "r.html")], "probe.json", capsys,
+                         [tmp_path / "r.html"])
+    corpus = tmp_path / "empty.txt"
+    corpus.write_text("\n\n")
+    expect_clean_failure(["hmm", "distill", "--model", COT, "--corpus", str(corpus), "-o", str(tmp_path / "h")],
+                         "empty.txt", capsys, [tmp_path / "h"])
+    expect_clean_failure(["hmm", "distill", "--model", COT, "--corpus", str(corpus), "--states", "0",
+                          "-o", str(tmp_path / "h")], "n_states must be at least 2", capsys, [tmp_path / "h"])
+    expect_clean_failure(["data", "prosqa", "--n", "-5", "-o", str(tmp_path / "d.json")], "n must be positive",
+                         capsys, [tmp_path / "d.json"])
+
+
+def test_debug_shows_the_traceback(capsys):
+    with pytest.raises(ValueError):
+        main(["--debug", "data", "stats", str(CORPUS / "cyclic.json")])
+
+
+def test_the_installed_command_exits_non_zero_with_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "latentsearch", "eval", COCONUT, str(CORPUS / "cyclic.json")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "cyclic.json, record 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_every_corpus_file_has_a_case():
+    assert set(DATA_CASES) | set(MODEL_ONLY) | {"good.json"} == {p.name for p in CORPUS.iterdir()}
+
+
+# ----------------------------------------------------------------------------- limits
+
+
+def test_memory_budget_refuses_work_before_it_starts(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("Rex wumpus fompus\n" * 4)
+    cases = [
+        (["train", "--train", GOOD, "--out", str(tmp_path / "run")], "a training batch of 1 x 33 tokens"),
+        (["eval", COCONUT, GOOD], "decoding 1 questions at once"),
+        (["search", "--model", COT, "--algo", "beam", "--width", "8", "Rex wumpus"], "beam search with width 8"),
+        (["hmm", "distill", "--model", COT, "--corpus", str(corpus), "--states", "64", "-o", str(tmp_path / "h")],
+         "an HMM of 64 states over 63 tokens"),
+    ]
+    for argv, what in cases:
+        expect_clean_failure(["--memory-budget", "64K", *argv], f"{what} needs about", capsys,
+                             [tmp_path / "run", tmp_path / "h"])
+    assert main(["--memory-budget", "4G", "eval", COCONUT, GOOD]) == 0
+    capsys.readouterr()
+    expect_clean_failure(["--memory-budget", "lots", "eval", COCONUT, GOOD],
+                         "memory budget must be a positive size such as 512M or 8G, got 'lots'", capsys)
+
+
+def test_memory_estimates_grow_with_the_work():
+    from latentsearch.limits import forward_bytes, parse_size
+    from latentsearch.models.checkpoint import load_checkpoint
+
+    model = load_checkpoint(COT)[0]
+    small, wide, long = (forward_bytes(model, r, n, training=False) for r, n in ((4, 100), (8, 100), (4, 200)))
+    assert small < wide and small < long
+    assert forward_bytes(model, 4, 100, training=True) > small
+    assert [parse_size(s) for s in ("512", "2K", "1.5M", "8g", "1GiB")] == [512, 2048, 1572864, 8 << 30, 1 << 30]
