@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from latentsearch import faults, limits
 from latentsearch.data.examples import bucket_batches, encode_records
 from latentsearch.data.schema import DatasetError, load_records
 from latentsearch.data.tokenizer import Codec
 from latentsearch.evaluate import evaluate
-from latentsearch import faults, limits
 from latentsearch.io import append_line, atomic_write_json, atomic_write_text
 from latentsearch.models import checkpoint as ckpt
 from latentsearch.models.factory import build_model, context_length
