@@ -190,9 +190,18 @@ def test_prompt_longer_than_the_context(capsys):
                          "the prompt: 601 tokens exceed the model's context of 512", capsys)
 
 
-def test_unknown_eval_method_and_negative_thoughts(capsys):
+PROBE_OUT = Path("/nonexistent-probe-output")
+
+
+def test_unknown_eval_method_and_bad_counts(capsys):
     expect_clean_failure(["eval", COCONUT, GOOD, "--method", "magic"], "invalid choice: 'magic'", capsys)
-    expect_clean_failure(["eval", COCONUT, GOOD, "--thoughts", "-1"], "thoughts must be >= 0", capsys)
+    expect_clean_failure(["eval", COCONUT, GOOD, "--thoughts", "-1"], "argument --thoughts: must be at least 0, got -1",
+                         capsys)
+    expect_clean_failure(["eval", COCONUT, GOOD, "--batch-size", "0"], "argument --batch-size: must be at least 1",
+                         capsys)
+    for flag, value in (("--limit", "-1"), ("--trees", "-2"), ("--top", "0"), ("--thoughts", "0")):
+        expect_clean_failure(["probe", COCONUT, GOOD, flag, value, "-o", str(PROBE_OUT)], f"argument {flag}: must be",
+                             capsys, [PROBE_OUT])
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -265,8 +274,9 @@ def test_resume_without_a_checkpoint_and_bad_hmm_and_report(tmp_path, capsys):
                          "empty.txt", capsys, [tmp_path / "h"])
     expect_clean_failure(["hmm", "distill", "--model", COT, "--corpus", str(corpus), "--states", "0",
                           "-o", str(tmp_path / "h")], "n_states must be at least 2", capsys, [tmp_path / "h"])
-    expect_clean_failure(["data", "prosqa", "--n", "-5", "-o", str(tmp_path / "d.json")], "n must be positive",
-                         capsys, [tmp_path / "d.json"])
+    for flag, value in (("--n", "-5"), ("--nodes", "-3"), ("--depth", "-1")):
+        expect_clean_failure(["data", "prosqa", flag, value, "-o", str(tmp_path / "d.json")],
+                             f"argument {flag}: must be at least", capsys, [tmp_path / "d.json"])
 
 
 def test_debug_shows_the_traceback(capsys):

@@ -56,6 +56,26 @@ def quiet_transformers() -> None:
     logging.disable_progress_bar()
 
 
+def count(text: str) -> int:
+    """An integer >= 0, for argparse."""
+    return _bounded_int(text, 0)
+
+
+def positive(text: str) -> int:
+    """An integer >= 1, for argparse."""
+    return _bounded_int(text, 1)
+
+
+def _bounded_int(text: str, low: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+    return value
+
+
 def _size(text: str) -> str:
     if text:  # "" is the default: the system's available memory
         try:
@@ -89,10 +109,10 @@ def _add_data(sub):
     data = sub.add_parser("data", help="generate data and compare datasets")
     data_sub = data.add_subparsers(required=True, metavar="ACTION")
     gen = data_sub.add_parser("prosqa", help="generate ProsQA-style graph questions")
-    gen.add_argument("--n", type=int, default=1000, help="number of records")
+    gen.add_argument("--n", type=positive, default=1000, help="number of records")
     gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
-    gen.add_argument("--nodes", type=int, default=0, help="nodes per graph (0 = the real distribution)")
-    gen.add_argument("--depth", type=int, default=0, help="reasoning steps per question (0 = the real mix 3-6)")
+    gen.add_argument("--nodes", type=count, default=0, help="nodes per graph (0 = the real distribution)")
+    gen.add_argument("--depth", type=count, default=0, help="reasoning steps per question (0 = the real mix 3-6)")
     gen.add_argument("--exclude", action="append", default=[], help="never emit a question of this data file")
     gen.add_argument("-o", "--output", required=True, help="output .json or .jsonl")
     gen.set_defaults(run=run_generate)
@@ -151,9 +171,9 @@ def _add_eval(sub):
     ev.add_argument("checkpoint", help="checkpoint folder")
     ev.add_argument("data", help="data file")
     ev.add_argument("--method", default="", choices=["", *METHODS], help="method (default: the checkpoint's)")
-    ev.add_argument("--thoughts", type=int, default=None, help="continuous thoughts per question "
+    ev.add_argument("--thoughts", type=count, default=None, help="continuous thoughts per question "
                     "(latent methods; default: what the checkpoint's stage uses)")
-    ev.add_argument("--batch-size", type=int, default=64, help="questions decoded together")
+    ev.add_argument("--batch-size", type=positive, default=64, help="questions decoded together")
     ev.add_argument("--output", default="", help="per-example JSONL output")
     ev.set_defaults(run=run_eval)
 
@@ -207,7 +227,7 @@ def _add_hmm(sub):
                          "rollouts are a good choice)")
     distill.add_argument("--states", type=int, default=64, help="K hidden states")
     distill.add_argument("--layer", type=int, default=-1, help="hidden_states index to cluster")
-    distill.add_argument("--em-iters", type=int, default=5, help="Baum-Welch iterations")
+    distill.add_argument("--em-iters", type=count, default=5, help="Baum-Welch iterations")
     distill.add_argument("--seed", type=int, default=0, help="k-means seed")
     distill.add_argument("-o", "--output", required=True, help="output folder (hmm.safetensors + hmm.json)")
     distill.set_defaults(run=run_hmm_distill)
@@ -218,10 +238,10 @@ def _add_probe(sub):
                            "path classes, figures")
     probe.add_argument("checkpoint", help="checkpoint folder of a method with continuous thoughts")
     probe.add_argument("data", help="graph questions (e.g. ../shared/data/prosqa_valid.json)")
-    probe.add_argument("--thoughts", type=int, default=6, help="continuous thoughts per question")
-    probe.add_argument("--limit", type=int, default=0, help="probe the first N questions (0 = all)")
-    probe.add_argument("--top", type=int, default=5, help="top tokens kept per thought")
-    probe.add_argument("--trees", type=int, default=10, help="latent beam trees kept (first N questions)")
+    probe.add_argument("--thoughts", type=positive, default=6, help="continuous thoughts per question")
+    probe.add_argument("--limit", type=count, default=0, help="probe the first N questions (0 = all)")
+    probe.add_argument("--top", type=positive, default=5, help="top tokens kept per thought")
+    probe.add_argument("--trees", type=count, default=10, help="latent beam trees kept (first N questions)")
     probe.add_argument("-o", "--output", required=True, help="output folder (probe.json and figures)")
     probe.add_argument("--no-plots", action="store_true", help="skip the figures (no matplotlib needed)")
     probe.set_defaults(run=run_probe)
@@ -231,7 +251,7 @@ def _add_report(sub):
     report = sub.add_parser("report", help="one self-contained HTML page from a probe folder")
     report.add_argument("run_dir", help="folder written by `latentsearch probe` (and search.json, if any)")
     report.add_argument("-o", "--output", default="report.html", help="output HTML file")
-    report.add_argument("--question", type=int, default=0, help="which probed question to show in detail")
+    report.add_argument("--question", type=count, default=0, help="which probed question to show in detail")
     report.set_defaults(run=run_report)
 
 
@@ -247,8 +267,6 @@ def run_probe(args) -> int:
     from latentsearch.probe.run import probe, write_probe
     from latentsearch.train.methods import Recipe
 
-    if args.thoughts < 1:
-        raise ValueError(f"--thoughts must be at least 1, got {args.thoughts}")
     records = load_records(args.data)[: args.limit or None]
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, _ = Recipe.from_meta(meta, codec)
@@ -281,8 +299,6 @@ def run_generate(args) -> int:
     from latentsearch.data.prosqa import ProsQAConfig, generate
     from latentsearch.data.schema import load_records, save_records
 
-    if args.n <= 0:
-        raise ValueError(f"--n must be positive, got {args.n}")
     config = ProsQAConfig.sized(nodes=args.nodes or None, depth=args.depth or None)
     exclude = {r.question for path in args.exclude for r in load_records(path)}
     records = generate(args.n, seed=args.seed, config=config, exclude_questions=exclude, progress=True)
@@ -329,8 +345,6 @@ def run_eval(args) -> int:
     from latentsearch.models.checkpoint import load_checkpoint
     from latentsearch.train.methods import Recipe
 
-    if args.thoughts is not None and args.thoughts < 0:
-        raise ValueError(f"--thoughts must be >= 0, got {args.thoughts}")
     records = load_records(args.data)
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, stage = Recipe.from_meta(meta, codec, args.method)
