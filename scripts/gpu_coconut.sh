@@ -7,6 +7,9 @@
 # Usage, from the repository root: OUT=dir bash scripts/gpu_coconut.sh
 #   needs .dev/prosqa_valid.json (the real split: excluded from training, evaluated at the end).
 #   SMOKE=1 runs the same steps tiny, on the CPU, to check the script.
+# Its one run (2026-11-26, README "A GPU round") showed 190 s is far too short for CoT from scratch:
+# 3.1k steps of 256 stayed on the edge-following plateau. A next round should give CoT one phase
+# of at least 10k steps to itself before the curriculum starts.
 set -u
 T0=$(date +%s)
 export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
@@ -36,7 +39,7 @@ EOF
 # 1. Data (four shards at once) and the speed benchmark on the shipped model.
 for s in 0 1 2 3; do ls_ data prosqa --n $SHARD --seed $s --exclude $REAL -o "$W/data/train$s.jsonl" & done
 ls_ data prosqa --n $VAL --seed 12345 --exclude $REAL -o "$W/data/val.jsonl" &
-python3 benchmarks/bench_coconut.py $BENCH > "$W/logs/bench.txt" 2>&1 &
+python3 benchmarks/bench_coconut.py $BENCH --data $REAL > "$W/logs/bench.txt" 2>&1 &
 wait
 cat "$W"/data/train[0-3].jsonl > "$W/data/train.jsonl"
 cat "$W/logs/bench.txt"

@@ -279,8 +279,8 @@ def run_probe(args) -> int:
 
 
 def run_hmm_distill(args) -> int:
-    from latentsearch.io import read_text
     from latentsearch.hmm.distill import DistillConfig, distill
+    from latentsearch.io import read_text
     from latentsearch.models.lm import load_lm
 
     config = DistillConfig(n_states=args.states, layer=args.layer, em_iters=args.em_iters, seed=args.seed)
