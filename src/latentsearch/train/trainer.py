@@ -22,12 +22,12 @@ from tqdm.auto import tqdm
 
 from latentsearch import faults, limits
 from latentsearch.data.examples import bucket_batches, encode_records
-from latentsearch.data.schema import DatasetError, load_records
+from latentsearch.data.schema import load_records
 from latentsearch.data.tokenizer import Codec
 from latentsearch.evaluate import evaluate
 from latentsearch.io import append_line, atomic_write_json, atomic_write_text
 from latentsearch.models import checkpoint as ckpt
-from latentsearch.models.factory import build_model, context_length
+from latentsearch.models.factory import build_model, check_context
 from latentsearch.models.lm import load_trainable
 from latentsearch.train.config import TrainConfig
 from latentsearch.train import distributed
@@ -87,13 +87,8 @@ class Trainer:
         rng = random.Random(self.config.seed * 100_003 + epoch)
         stage = self.recipe.stage(epoch)
         items = [self.recipe.item(e, stage, rng) for e in self.examples]
-        limit = context_length(self.model)
-        too_long = [i for i, item in enumerate(items) if len(item) > limit]
-        if too_long:
-            raise DatasetError(
-                f"{self.source}, record {too_long[0]}: {len(items[too_long[0]])} tokens exceed the model's "
-                f"context of {limit} ({len(too_long)} records too long)"
-            )
+        longest = max(range(len(items)), key=lambda i: len(items[i]))
+        check_context(self.model, len(items[longest]), f"{self.source}, record {longest}")
         return items
 
     def _check_first_epoch(self) -> None:
