@@ -1,9 +1,13 @@
 """Beam search on SmolLM2: our engine (prompt prefilled once, shared by the beams) vs transformers'
 `generate(num_beams=k)` (which prefills the prompt once per beam), on a ~250-token ProsQA prompt.
 
-Both run in this process, on the same model, one after the other; outputs must be identical.
+Both run in this process, on the same model, one after the other; outputs must be identical. The
+last column is the speed-up that sharing the prompt can give at most: generate's time over that time
+less the prefill it repeats for each extra beam (its decode steps cost what ours do).
 Width 1 is batch-1 greedy, also compared with the memory-bandwidth bound (weight bytes per token /
-measured copy bandwidth).
+measured copy bandwidth), per decode step (prefill excluded; `generate`'s step from 1 vs N new
+tokens), and with a ceiling: every linear layer's weight run through `F.linear` at batch 1 with no
+model around it, i.e. what PyTorch's own matrix-vector kernels reach on this machine.
 Run: python benchmarks/bench_beam.py [--widths 1 4 8] [--new-tokens 24]
 """
 
@@ -40,6 +44,25 @@ def bandwidth_gbs(megabytes: int = 512) -> float:
     return 2 * src.numel() * 4 / best / 1e9
 
 
+def linear_ceiling_s(model, repeats: int = 5) -> float:
+    """Seconds for one batch-1 pass over every Linear weight (the lm head included), best of `repeats`."""
+    weights = [m.weight for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    inputs = {w.shape[1]: torch.randn(1, w.shape[1]) for w in weights}
+    run = lambda: [torch.nn.functional.linear(inputs[w.shape[1]], w) for w in weights]  # noqa: E731
+    return min(timed(run)[1] for _ in range(repeats))
+
+
+def decode_step_s(model, prompt, eos, new_tokens: int) -> tuple[float, float]:
+    """Seconds per greedy decode step (prefill excluded): ours, and generate's from 1 vs N tokens."""
+    engine, _ = timed(lambda: Engine(model, prompt, eos, new_tokens))
+    result, t_ours = timed(lambda: greedy(engine))
+    ids = torch.tensor([prompt])
+    run = lambda n: timed(lambda: model.generate(ids, max_new_tokens=n, min_new_tokens=n, do_sample=False,  # noqa: E731
+                                                 pad_token_id=eos))[1]
+    t_one, t_all = run(1), run(new_tokens)
+    return t_ours / (result.forward_passes - 1), (t_all - t_one) / (new_tokens - 1)
+
+
 def timed(fn):
     start = time.perf_counter()
     out = fn()
@@ -59,8 +82,11 @@ def compare(model, prompt, eos, width: int, new_tokens: int) -> dict:
                                                      do_sample=False, pad_token_id=eos))
     best, hf = ours.sequences[0], theirs[0, len(prompt):].tolist()
     same = best == hf[: len(best)] and all(t == eos for t in hf[len(best):])
+    # What sharing the prompt can win at most: generate's time less the prefill it repeats per beam.
+    prefill = lambda rows: timed(lambda: model(ids.expand(rows, -1), logits_to_keep=1))[1]  # noqa: E731
+    saved = prefill(width) - prefill(1)
     return {"width": width, "hf_s": t_hf, "ours_s": t_ours, "speedup": t_hf / t_ours, "identical": same,
-            "tokens": len(best), "forward_passes": ours.forward_passes}
+            "tokens": len(best), "forward_passes": ours.forward_passes, "sharing_cap": t_hf / (t_hf - saved)}
 
 
 def main() -> None:
@@ -76,22 +102,30 @@ def main() -> None:
     print(f"SmolLM2-135M fp32, {torch.get_num_threads()} threads, prompt {len(prompt)} tokens, "
           f"{args.new_tokens} new tokens")
     greedy_rows = []
-    print("| width | generate (s) | ours (s) | speedup | identical | tokens | our forward passes |")
-    print("|---|---|---|---|---|---|---|")
+    print("| width | generate (s) | ours (s) | speedup | identical | tokens | our forward passes "
+          "| speed-up from sharing the prompt alone |")
+    print("|---|---|---|---|---|---|---|---|")
     for width in args.widths:
         r = compare(model, prompt, eos, width, args.new_tokens)
         print(f"| {r['width']} | {r['hf_s']:.2f} | {r['ours_s']:.2f} | {r['speedup']:.2f}x | {r['identical']} "
-              f"| {r['tokens']} | {r['forward_passes']} |")
+              f"| {r['tokens']} | {r['forward_passes']} | {r['sharing_cap']:.2f}x |")
         if width == 1:
             greedy_rows.append(r)
     if greedy_rows:
-        weights = sum(p.numel() * p.element_size() for p in model.parameters())  # tied weights counted once
-        bound = bandwidth_gbs() * 1e9 / weights
-        r = greedy_rows[0]
-        ours, hf = r["tokens"] / r["ours_s"], r["tokens"] / r["hf_s"]
-        print(f"greedy batch 1 (prefill included): ours {ours:.1f} tok/s ({ours / bound:.0%} of the bound), "
-              f"generate {hf:.1f} tok/s ({hf / bound:.0%}); bound {bound:.1f} tok/s "
-              f"(bandwidth / {weights / 1e6:.0f} MB of weights)")
+        report_greedy(model, prompt, eos, greedy_rows[0], args.new_tokens)
+
+
+def report_greedy(model, prompt, eos, row: dict, new_tokens: int) -> None:
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())  # tied weights counted once
+    bound = bandwidth_gbs() * 1e9 / weights
+    ours, hf = row["tokens"] / row["ours_s"], row["tokens"] / row["hf_s"]
+    step_ours, step_hf = decode_step_s(model, prompt, eos, new_tokens)
+    ceiling = 1 / linear_ceiling_s(model)
+    print(f"bound: {bound:.1f} tok/s (copy bandwidth / {weights / 1e6:.0f} MB of weights)")
+    for name, rate in [("ours, prefill included", ours), ("generate, prefill included", hf),
+                       ("ours, per decode step", 1 / step_ours), ("generate, per decode step", 1 / step_hf),
+                       ("ceiling: the linear layers alone", ceiling)]:
+        print(f"greedy batch 1, {name}: {rate:.1f} tok/s = {rate / bound:.0%} of the bound")
 
 
 if __name__ == "__main__":
