@@ -52,15 +52,13 @@ def linear_ceiling_s(model, repeats: int = 5) -> float:
     return min(timed(run)[1] for _ in range(repeats))
 
 
-def decode_step_s(model, prompt, eos, new_tokens: int) -> tuple[float, float]:
-    """Seconds per greedy decode step (prefill excluded): ours, and generate's from 1 vs N tokens."""
-    engine, _ = timed(lambda: Engine(model, prompt, eos, new_tokens))
-    result, t_ours = timed(lambda: greedy(engine))
+def generate_step_s(model, prompt, eos, new_tokens: int) -> float:
+    """Seconds per greedy decode step of `generate` (prefill excluded): from 1 vs N new tokens."""
     ids = torch.tensor([prompt])
     run = lambda n: timed(lambda: model.generate(ids, max_new_tokens=n, min_new_tokens=n, do_sample=False,  # noqa: E731
                                                  pad_token_id=eos))[1]
     t_one, t_all = run(1), run(new_tokens)
-    return t_ours / (result.forward_passes - 1), (t_all - t_one) / (new_tokens - 1)
+    return (t_all - t_one) / (new_tokens - 1)
 
 
 def timed(fn):
@@ -72,21 +70,20 @@ def timed(fn):
 @torch.no_grad()
 def compare(model, prompt, eos, width: int, new_tokens: int) -> dict:
     ids = torch.tensor([prompt])
-    if width == 1:
-        ours, t_ours = timed(lambda: greedy(Engine(model, prompt, eos, new_tokens)))
-        theirs, t_hf = timed(lambda: model.generate(ids, max_new_tokens=new_tokens, do_sample=False,
-                                                     pad_token_id=eos))
-    else:
-        ours, t_ours = timed(lambda: beam_search(Engine(model, prompt, eos, new_tokens), width))
-        theirs, t_hf = timed(lambda: model.generate(ids, max_new_tokens=new_tokens, num_beams=width,
-                                                     do_sample=False, pad_token_id=eos))
+    engine, t_prefill = timed(lambda: Engine(model, prompt, eos, new_tokens))
+    ours, t_search = timed(lambda: greedy(engine) if width == 1 else beam_search(engine, width))
+    t_ours = t_prefill + t_search
+    beams = {} if width == 1 else {"num_beams": width}
+    theirs, t_hf = timed(lambda: model.generate(ids, max_new_tokens=new_tokens, do_sample=False,
+                                                 pad_token_id=eos, **beams))
     best, hf = ours.sequences[0], theirs[0, len(prompt):].tolist()
     same = best == hf[: len(best)] and all(t == eos for t in hf[len(best):])
     # What sharing the prompt can win at most: generate's time less the prefill it repeats per beam.
     prefill = lambda rows: timed(lambda: model(ids.expand(rows, -1), logits_to_keep=1))[1]  # noqa: E731
     saved = prefill(width) - prefill(1)
     return {"width": width, "hf_s": t_hf, "ours_s": t_ours, "speedup": t_hf / t_ours, "identical": same,
-            "tokens": len(best), "forward_passes": ours.forward_passes, "sharing_cap": t_hf / (t_hf - saved)}
+            "tokens": len(best), "forward_passes": ours.forward_passes, "sharing_cap": t_hf / (t_hf - saved),
+            "step_s": t_search / (ours.forward_passes - 1)}
 
 
 def main() -> None:
@@ -119,7 +116,7 @@ def report_greedy(model, prompt, eos, row: dict, new_tokens: int) -> None:
     weights = sum(p.numel() * p.element_size() for p in model.parameters())  # tied weights counted once
     bound = bandwidth_gbs() * 1e9 / weights
     ours, hf = row["tokens"] / row["ours_s"], row["tokens"] / row["hf_s"]
-    step_ours, step_hf = decode_step_s(model, prompt, eos, new_tokens)
+    step_ours, step_hf = row["step_s"], generate_step_s(model, prompt, eos, new_tokens)
     ceiling = 1 / linear_ceiling_s(model)
     print(f"bound: {bound:.1f} tok/s (copy bandwidth / {weights / 1e6:.0f} MB of weights)")
     for name, rate in [("ours, prefill included", ours), ("generate, prefill included", hf),
