@@ -98,7 +98,7 @@ def main() -> None:
     compare(model, prompt[:16], eos, 2, 2)  # warm-up
     print(f"SmolLM2-135M fp32, {torch.get_num_threads()} threads, prompt {len(prompt)} tokens, "
           f"{args.new_tokens} new tokens")
-    greedy_rows = []
+    greedy_row = None
     print("| width | generate (s) | ours (s) | speedup | identical | tokens | our forward passes "
           "| speed-up from sharing the prompt alone |")
     print("|---|---|---|---|---|---|---|---|")
@@ -107,9 +107,9 @@ def main() -> None:
         print(f"| {r['width']} | {r['hf_s']:.2f} | {r['ours_s']:.2f} | {r['speedup']:.2f}x | {r['identical']} "
               f"| {r['tokens']} | {r['forward_passes']} | {r['sharing_cap']:.2f}x |")
         if width == 1:
-            greedy_rows.append(r)
-    if greedy_rows:
-        report_greedy(model, prompt, eos, greedy_rows[0], args.new_tokens)
+            greedy_row = r
+    if greedy_row:
+        report_greedy(model, prompt, eos, greedy_row, args.new_tokens)
 
 
 def report_greedy(model, prompt, eos, row: dict, new_tokens: int) -> None:
