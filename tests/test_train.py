@@ -66,3 +66,20 @@ def test_bad_config_values_are_rejected(tmp_path):
 def test_text_rendering_trains_too(one_hop, tmp_path):
     summary = Trainer(config_for(one_hop, tmp_path / "text", rendering="text", method="cot"), progress_bar=False).run()
     assert summary["accuracy"] >= 0.9 and summary["valid_path_rate"] >= 0.9, summary
+
+
+def test_add_layers_grows_the_init_model_without_changing_it(one_hop, tmp_path):
+    before = Trainer(config_for(one_hop, tmp_path / "small", epochs=2), progress_bar=False).run()
+    source, _, _ = load_checkpoint(tmp_path / "small" / "best")
+    grown = Trainer(config_for(one_hop, tmp_path / "grown", epochs=1, lr=1e-3, init=str(tmp_path / "small" / "best"),
+                               add_layers=1), progress_bar=False)
+    ids = torch.tensor([[5, 6, 7, 8, 9, 10]])
+    with torch.no_grad():
+        torch.testing.assert_close(grown.model.eval()(ids).logits, source(ids).logits, atol=1e-5, rtol=0)
+    summary = grown.run()
+    saved, _, _ = load_checkpoint(tmp_path / "grown" / "best")
+    assert saved.config.num_hidden_layers == 3
+    assert saved.transformer.h[2].mlp.c_proj.weight.abs().sum() > 0  # the new block left the identity
+    assert summary["accuracy"] >= before["accuracy"] - 0.02, (before, summary)
+    with pytest.raises(ValueError, match="add_layers"):
+        config_for(one_hop, tmp_path / "x", add_layers=1)

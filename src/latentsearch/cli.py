@@ -131,6 +131,8 @@ def _add_train(sub):
     train.add_argument("--rendering", default="symbolic", choices=RENDERINGS, help="how records become tokens")
     train.add_argument("--init", default="", help="start from a checkpoint folder, or fine-tune smollm2 / an HF model "
                        "with its own tokenizer (use --rendering text)")
+    train.add_argument("--add-layers", type=int, default=0, help="append blocks to the --init model that start as "
+                       "the identity (a copy of its last block with zeroed output projections)")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
     train.add_argument("--family", default="gpt2", choices=FAMILIES, help="model family of a fresh model")
     train.add_argument("--layers", type=int, default=2, help="transformer blocks")
@@ -324,7 +326,8 @@ def run_train(args) -> int:
                         max_positions=args.max_positions)
     config = TrainConfig(
         train=args.train, val=args.val, out=args.out, method=args.method, rendering=args.rendering,
-        model=model, init=args.init, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        model=model, init=args.init, add_layers=args.add_layers, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr,
         warmup_steps=args.warmup_steps, min_lr_ratio=args.min_lr_ratio, weight_decay=args.weight_decay, seed=args.seed,
         val_limit=args.val_limit, save_every=args.save_every, log_every=args.log_every,
         curriculum=Curriculum(

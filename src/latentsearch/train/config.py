@@ -19,6 +19,7 @@ class TrainConfig:
     rendering: str = "symbolic"  # text or symbolic (ignored when starting from a checkpoint)
     model: ModelConfig = field(default_factory=ModelConfig)  # architecture of a fresh model
     init: str = ""  # start from this checkpoint folder instead of a fresh model
+    add_layers: int = 0  # blocks appended to the init model, starting as the identity (models/deepen.py)
     curriculum: Curriculum = field(default_factory=Curriculum)  # stages of the Coconut family, pause count
     epochs: int = 10  # passes over the training data
     batch_size: int = 32  # sequences per optimizer step
@@ -44,10 +45,13 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "log_every"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("lr", "warmup_steps", "min_lr_ratio", "weight_decay", "grad_clip", "val_limit", "save_every"):
+        for name in ("add_layers", "lr", "warmup_steps", "min_lr_ratio", "weight_decay", "grad_clip", "val_limit",
+                     "save_every"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        if self.add_layers and not self.init:
+            raise ValueError("add_layers grows an --init model; a fresh model takes --layers")
         if self.lr == 0:
             raise ValueError("lr must be positive")
 

@@ -27,6 +27,7 @@ from latentsearch.data.tokenizer import Codec
 from latentsearch.evaluate import evaluate
 from latentsearch.io import append_line, atomic_write_json, atomic_write_text
 from latentsearch.models import checkpoint as ckpt
+from latentsearch.models.deepen import add_blocks
 from latentsearch.models.factory import build_model, check_context
 from latentsearch.models.lm import load_trainable
 from latentsearch.train.config import TrainConfig
@@ -72,7 +73,7 @@ class Trainer:
         else:
             codec = Codec.build(self.config.rendering)
             model = build_model(self.config.model, len(codec), codec.pad_id, codec.eos_id, self.config.seed)
-        return model.to(self.device).train(), codec
+        return add_blocks(model, self.config.add_layers).to(self.device).train(), codec
 
     def _new_optimizer(self):
         return torch.optim.AdamW(self.model.parameters(), lr=self.config.lr,
