@@ -327,9 +327,8 @@ def run_train(args) -> int:
     config = TrainConfig(
         train=args.train, val=args.val, out=args.out, method=args.method, rendering=args.rendering,
         model=model, init=args.init, add_layers=args.add_layers, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr,
-        warmup_steps=args.warmup_steps, min_lr_ratio=args.min_lr_ratio, weight_decay=args.weight_decay, seed=args.seed,
-        val_limit=args.val_limit, save_every=args.save_every, log_every=args.log_every,
+        lr=args.lr, warmup_steps=args.warmup_steps, min_lr_ratio=args.min_lr_ratio, weight_decay=args.weight_decay,
+        seed=args.seed, val_limit=args.val_limit, save_every=args.save_every, log_every=args.log_every,
         curriculum=Curriculum(
             thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
             max_stage=args.max_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,
