@@ -40,6 +40,15 @@ def test_thought_count_past_the_last_stage(example):
     assert padded.item(example, 5).n_thoughts == 4 and unpadded.item(example, 5).n_thoughts == 2
 
 
+def test_thoughts_cover_deep_questions_and_extra_thoughts_are_drawn(example):
+    deep = Recipe.of("coconut", CODEC, Curriculum(max_stage=1, cover_steps=True))
+    assert deep.item(example, 2).n_thoughts == 2  # two steps, more than max_stage
+    extra = Recipe.of("coconut", CODEC, Curriculum(max_stage=1, extra_thoughts=2))
+    rng = random.Random(0)
+    assert {extra.item(example, 2, rng).n_thoughts for _ in range(60)} == {1, 2, 3}
+    assert extra.prompt_item(example, 2).n_thoughts == 1  # evaluation draws none
+
+
 def test_ablations_and_pause(example):
     curriculum = Curriculum(max_stage=2, pause_tokens=3)
     sp = Recipe.of("cot", CODEC).special

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from latentsearch.data.graphs import bfs_frontiers, shortest_path, shortest_paths
-from latentsearch.data.prosqa import (CONCEPT_WORDS, PERSON_NAMES, SYMBOLS, ProsQAConfig, generate,
-                                      generate_record)
+from latentsearch.data.prosqa import (CONCEPT_WORDS, EXTRA_CONCEPT_WORDS, PERSON_NAMES, SYMBOLS, ProsQAConfig,
+                                      generate, generate_record)
 from latentsearch.data.schema import DatasetError, Record, load_records, parse_record
 from latentsearch.data.stats import format_stats_table, graph_stats
 
@@ -160,6 +160,23 @@ def test_config_checks():
             ProsQAConfig(**kwargs)
     with pytest.raises(ValueError, match="too small for depth"):
         ProsQAConfig.sized(nodes=6, depth=5)
+
+
+def test_large_graphs_take_made_up_words_only_when_asked():
+    with pytest.raises(ValueError, match="--more-words"):
+        ProsQAConfig.sized(nodes=50, depth=24)
+    config = ProsQAConfig.sized(nodes=56, depth=24, more_words=True)
+    records = generate(20, seed=4, config=config)
+    real_words = set(SYMBOLS)
+    assert all(config.min_nodes <= len(r.idx_to_symbol) <= config.max_nodes and len(r.steps) == 24 for r in records)
+    assert any(set(r.idx_to_symbol) - real_words for r in records)
+    assert set().union(*(r.idx_to_symbol for r in records)) <= real_words | set(EXTRA_CONCEPT_WORDS)
+    for i, record in enumerate(records):
+        parse_record(record.to_dict(), "large", i)
+        assert list(map(list, record.frontiers)) == bfs_frontiers(len(record.idx_to_symbol), record.edges, record.root)
+    # real-size data is unchanged by the flag's existence: the same seed, the same questions as before
+    assert not set(EXTRA_CONCEPT_WORDS) & set(CONCEPT_WORDS)
+    assert all(set(r.idx_to_symbol) <= real_words for r in generate(50, seed=2))
 
 
 def test_exclude_questions_and_progress(capsys):

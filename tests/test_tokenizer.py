@@ -2,7 +2,7 @@ import pytest
 
 from latentsearch.data.examples import encode_record
 from latentsearch.data.schema import load_records
-from latentsearch.data.tokenizer import SPECIAL_TOKENS, Codec, TokenizerError, render
+from latentsearch.data.tokenizer import SPECIAL_TOKENS, Codec, TokenizerError, build_vocabulary, render
 
 
 @pytest.mark.parametrize("rendering", ["text", "symbolic"])
@@ -28,7 +28,7 @@ def test_symbolic_is_short_and_one_token_per_node(small_records):
     example = encode_record(record, codec)
     assert len(example.question) == 4 + 2 * len(record.edges)
     assert all(len(step) == 1 for step in example.steps)
-    assert len(codec) < 80
+    assert len(codec) == 8 + 55 + 80  # specials, `###`, `|`, the real symbols, the made-up concept words
 
 
 def test_special_tokens_are_reserved_and_single():
@@ -48,3 +48,13 @@ def test_save_and_load(tmp_path):
     codec.save(tmp_path)
     loaded = Codec.load(tmp_path)
     assert loaded.rendering == "symbolic" and loaded.vocab == codec.vocab
+
+
+def test_an_old_vocabulary_grows_to_todays_keeping_its_ids():
+    words = build_vocabulary("symbolic")[:63]  # the vocabulary before the made-up concept words
+    old = Codec._word_level(words, "symbolic")
+    grown = old.grown()
+    assert len(old) == 63 and len(grown) == len(Codec.build("symbolic"))
+    assert all(grown.vocab[w] == i for w, i in old.vocab.items())
+    assert grown.encode("Tom blimpus") == [grown.vocab["Tom"], grown.vocab["blimpus"]]
+    assert grown.grown() is grown

@@ -113,6 +113,8 @@ def _add_data(sub):
     gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
     gen.add_argument("--nodes", type=count, default=0, help="nodes per graph (0 = the real distribution)")
     gen.add_argument("--depth", type=count, default=0, help="reasoning steps per question (0 = the real mix 3-6)")
+    gen.add_argument("--more-words", action="store_true", help="name concepts from 80 made-up words beside the "
+                     "38 real ones (graphs over 40 nodes need it)")
     gen.add_argument("--exclude", action="append", default=[], help="never emit a question of this data file")
     gen.add_argument("-o", "--output", required=True, help="output .json or .jsonl")
     gen.set_defaults(run=run_generate)
@@ -164,6 +166,10 @@ def _add_train(sub):
     curriculum.add_argument("--keep-optimizer", action="store_true", help="do not reset AdamW at stage changes")
     curriculum.add_argument("--no-pad-thoughts", action="store_true",
                             help="past the last stage use min(steps, max stage) thoughts instead of max stage")
+    curriculum.add_argument("--cover-steps", action="store_true",
+                            help="past the last stage give a question at least one thought per step (deep questions)")
+    curriculum.add_argument("--extra-thoughts", type=int, default=0,
+                            help="past the last stage, training adds 0..N more thoughts per example (robust to extra)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(run=run_train)
 
@@ -301,7 +307,7 @@ def run_generate(args) -> int:
     from latentsearch.data.prosqa import ProsQAConfig, generate
     from latentsearch.data.schema import load_records, save_records
 
-    config = ProsQAConfig.sized(nodes=args.nodes or None, depth=args.depth or None)
+    config = ProsQAConfig.sized(nodes=args.nodes or None, depth=args.depth or None, more_words=args.more_words)
     exclude = {r.question for path in args.exclude for r in load_records(path)}
     records = generate(args.n, seed=args.seed, config=config, exclude_questions=exclude, progress=True)
     save_records(records, args.output)
@@ -332,7 +338,8 @@ def run_train(args) -> int:
         curriculum=Curriculum(
             thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
             max_stage=args.max_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,
-            pad_thoughts=not args.no_pad_thoughts, pause_tokens=args.pause_tokens),
+            pad_thoughts=not args.no_pad_thoughts, cover_steps=args.cover_steps,
+            extra_thoughts=args.extra_thoughts, pause_tokens=args.pause_tokens),
     )
     trainer = Trainer(config, resume=args.resume, progress_bar=not args.no_progress)
     summary = trainer.run()

@@ -32,6 +32,19 @@ CONCEPT_WORDS = ("bompus", "boompus", "brimpus", "chorpus", "dumpus", "felpus", 
                  "shumpus", "sterpus", "storpus", "terpus", "timpus", "tumpus", "vumpus", "worpus",
                  "wumpus", "yerpus", "yimpus", "yumpus", "zhorpus", "zumpus")
 SYMBOLS = PERSON_NAMES + CONCEPT_WORDS
+# Made-up words in the same style for graphs larger than the real ones (`more_words`): 38 real concept
+# words cap a graph at 40 nodes.
+EXTRA_CONCEPT_WORDS = (
+    "blimpus", "blorpus", "blulpus", "brampus", "brorpus", "brulpus", "brurpus", "clompus", "crilpus",
+    "crompus", "crumpus", "dampus", "delpus", "derpus", "dompus", "drarpus", "drempus", "drilpus", "drorpus",
+    "flerpus", "florpus", "frolpus", "frompus", "frulpus", "gimpus", "glarpus", "glelpus", "glulpus",
+    "glumpus", "grirpus", "grolpus", "gumpus", "halpus", "hempus", "jilpus", "jumpus", "kolpus", "mompus",
+    "mumpus", "murpus", "norpus", "pirpus", "plalpus", "plelpus", "plolpus", "porpus", "prerpus", "purpus",
+    "ralpus", "rolpus", "rumpus", "salpus", "slalpus", "slirpus", "slulpus", "snampus", "snarpus", "snelpus",
+    "snempus", "snumpus", "solpus", "spalpus", "sparpus", "spempus", "starpus", "stimpus", "stumpus",
+    "sulpus", "sumpus", "tempus", "trolpus", "turpus", "vampus", "velpus", "verpus", "wimpus", "wirpus",
+    "wolpus", "wulpus", "zimpus")
+ALL_SYMBOLS = SYMBOLS + EXTRA_CONCEPT_WORDS  # the vocabulary of every new codec (old ones keep theirs)
 
 # Shapes measured on the real validation split; they describe ProsQA rather than act as knobs.
 _FIRST_LEVEL_WEIGHTS = (30, 92, 95, 50, 23, 8, 2)  # children of a main person: 1..7 (root out-degree)
@@ -59,13 +72,14 @@ class ProsQAConfig:
     neg_depths: tuple[int, ...] = (1, 2, 3, 4)  # possible distances distractor person -> neg_target
     neg_depth_weights: tuple[float, ...] = (63, 158, 72, 7)  # relative frequency of each
     min_nodes: int = 17  # smallest graph, people included
-    max_nodes: int = 28  # largest graph (at most 40: 2 people + 38 concept words)
+    max_nodes: int = 28  # largest graph (at most 2 + the number of concept words)
     mean_nodes: float = 22.82  # average size (sizes are normal, sd = (max - min) / 5.4, cut to range)
     root_share: float = 0.6  # mean share of the free nodes (beyond both spines) on the root's side
     extra_parent_prob: float = 0.078  # chance of each further parent one level up (more shortest paths)
     side_edges: float = 0.53  # sideways/backward edges per node of each side (facts that add no path)
     cross_edges: float = 1.62  # mean number of edges from the distractor's side into the root's side
     extra_people: float = 0.51  # mean number of people besides the two main ones (Poisson)
+    more_words: bool = False  # name concepts from the real words and EXTRA_CONCEPT_WORDS (graphs over 40 nodes)
 
     def __post_init__(self):
         for name in ("depths", "depth_weights", "neg_depths", "neg_depth_weights"):
@@ -75,9 +89,12 @@ class ProsQAConfig:
         if self.min_nodes < max(self.depths) + 3:
             raise ValueError(f"min_nodes={self.min_nodes} is too small for depth {max(self.depths)} "
                              f"(needs depth + 3: the path, the distractor and its candidate)")
-        if not self.min_nodes <= self.max_nodes <= 2 + len(CONCEPT_WORDS):
-            raise ValueError(f"need min_nodes <= max_nodes <= {2 + len(CONCEPT_WORDS)}, got "
-                             f"{self.min_nodes} and {self.max_nodes}")
+        if self.max_nodes > 2 + len(self.concept_words):
+            more = "" if self.more_words else "; more_words (--more-words) adds made-up concept words"
+            raise ValueError(f"graphs of up to {self.max_nodes} nodes need more than the {len(self.concept_words)} "
+                             f"concept words{more}")
+        if not self.min_nodes <= self.max_nodes:
+            raise ValueError(f"need min_nodes <= max_nodes, got {self.min_nodes} and {self.max_nodes}")
         if not self.min_nodes <= self.mean_nodes <= self.max_nodes:
             raise ValueError(f"mean_nodes={self.mean_nodes} must lie in [min_nodes, max_nodes]")
         for name in ("root_share", "extra_parent_prob"):
@@ -87,14 +104,24 @@ class ProsQAConfig:
             if not 0.0 <= getattr(self, name) <= 10.0:
                 raise ValueError(f"{name} must be in [0, 10], got {getattr(self, name)}")
 
+    @property
+    def concept_words(self) -> tuple[str, ...]:
+        return CONCEPT_WORDS + EXTRA_CONCEPT_WORDS if self.more_words else CONCEPT_WORDS
+
     @classmethod
-    def sized(cls, nodes: int | None = None, depth: int | None = None) -> ProsQAConfig:
-        """The real distribution, or graphs of about `nodes` nodes (+-25%) and/or a fixed `depth`."""
-        kw = {}
+    def sized(cls, nodes: int | None = None, depth: int | None = None, more_words: bool = False) -> ProsQAConfig:
+        """The real distribution, or graphs of about `nodes` nodes (+-25%) and/or a fixed `depth`.
+
+        Without `more_words` the 38 real concept words cap graphs at 40 nodes (as before they existed)."""
+        kw = {"more_words": more_words}
         if depth is not None:
             kw.update(depths=(depth,), depth_weights=(1.0,))
         if nodes is not None:
-            low, high = nodes - nodes // 4, min(nodes + nodes // 4, 2 + len(CONCEPT_WORDS))
+            words = CONCEPT_WORDS + EXTRA_CONCEPT_WORDS if more_words else CONCEPT_WORDS
+            if nodes > 2 + len(words):
+                raise ValueError(f"graphs of {nodes} nodes need more than the {len(words)} concept words"
+                                 + ("" if more_words else "; pass --more-words to add made-up ones"))
+            low, high = nodes - nodes // 4, min(nodes + nodes // 4, 2 + len(words))
             scale = nodes / _REAL_NODES  # fewer extras in smaller graphs
             kw.update(min_nodes=low, max_nodes=high, mean_nodes=float(min(nodes, high)),
                       cross_edges=cls.cross_edges * scale, extra_people=cls.extra_people * scale)
@@ -375,10 +402,10 @@ def generate_record(rng: random.Random, config: ProsQAConfig = ProsQAConfig()) -
     count = _geometric(rng, config.cross_edges / 2) + _geometric(rng, config.cross_edges / 2)
     _add_cross_edges(rng, g, root, other, count)  # negative binomial: as spread as the real counts
     _add_extra_people(rng, g, shape.people_plan)
-    return _to_record(rng, g, root, other)
+    return _to_record(rng, g, root, other, config.concept_words)
 
 
-def _to_record(rng, g: _Graph, root: _Side, other: _Side) -> Record:
+def _to_record(rng, g: _Graph, root: _Side, other: _Side, concept_words: tuple[str, ...]) -> Record:
     firsts = [other.person, root.person]
     if rng.random() >= _ROOT_SECOND:
         firsts.reverse()
@@ -389,7 +416,7 @@ def _to_record(rng, g: _Graph, root: _Side, other: _Side) -> Record:
         parents = [new[p] for p in g.parents[child]]
         rng.shuffle(parents)
         edges.extend((p, new[child]) for p in parents)
-    symbols = _name_nodes(rng, g, order)
+    symbols = _name_nodes(rng, g, order, concept_words)
     r, t, nt = new[root.person], new[root.special], new[other.special]
     _, path = shortest_paths(len(order), edges, r, t, rng)
     return Record(
@@ -439,11 +466,11 @@ def _heights(g: _Graph) -> list[int]:
     return [visit(v) for v in range(len(g.level))]
 
 
-def _name_nodes(rng, g: _Graph, order: list[int]) -> list[str]:
+def _name_nodes(rng, g: _Graph, order: list[int], concept_words: tuple[str, ...]) -> list[str]:
     """Random distinct names: people (nodes without parents) get names, the rest concept words."""
     n_people = sum(not g.parents[v] for v in order)
     people = iter(rng.sample(PERSON_NAMES, n_people))
-    concepts = iter(rng.sample(CONCEPT_WORDS, len(order) - n_people))
+    concepts = iter(rng.sample(concept_words, len(order) - n_people))
     return [next(concepts) if g.parents[v] else next(people) for v in order]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers
 
-from latentsearch.data.prosqa import SYMBOLS
+from latentsearch.data.prosqa import ALL_SYMBOLS
 from latentsearch.data.schema import Record
 
 PAD, EOS, BOT, EOT, THOUGHT, PAUSE = "<pad>", "<eos>", "<bot>", "<eot>", "<thought>", "<pause>"
@@ -69,7 +69,7 @@ def _path_from_steps(record: Record) -> list[int]:
 
 
 def build_vocabulary(rendering: str) -> list[str]:
-    words = list(SPECIAL_TOKENS) + [ANSWER_MARK, SEPARATOR] + list(SYMBOLS)
+    words = list(SPECIAL_TOKENS) + [ANSWER_MARK, SEPARATOR] + list(ALL_SYMBOLS)
     if rendering == "text":
         words += list(TEMPLATE_WORDS)
     return words
@@ -101,7 +101,19 @@ class Codec:
     def build(cls, rendering: str) -> "Codec":
         if rendering not in RENDERINGS:
             raise TokenizerError(f"unknown rendering {rendering!r}; choose from {', '.join(RENDERINGS)}")
-        words = build_vocabulary(rendering)
+        return cls._word_level(build_vocabulary(rendering), rendering)
+
+    def grown(self) -> "Codec":
+        """This codec with the words of today's vocabulary that it lacks appended (old ids unchanged);
+        itself when it lacks none or is open. A model then needs `resize_token_embeddings(len(codec))`."""
+        missing = [w for w in build_vocabulary(self.rendering) if w not in self.vocab]
+        if self.open or not missing:
+            return self
+        words = sorted(self.vocab, key=self.vocab.get) + missing
+        return Codec._word_level(words, self.rendering)
+
+    @classmethod
+    def _word_level(cls, words: list[str], rendering: str) -> "Codec":
         tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token=None))
         tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
             [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(_WORD, behavior="isolated")]

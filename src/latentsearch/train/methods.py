@@ -25,14 +25,17 @@ class Curriculum:
     mix_prob: float = 0.0  # chance that an example trains at a uniformly random stage instead
     reset_optimizer: bool = True  # a fresh optimizer whenever the stage changes
     pad_thoughts: bool = True  # past the last stage every question gets max_stage·c thoughts
+    cover_steps: bool = False  # past the last stage a question gets at least steps·c thoughts (deeper questions)
+    extra_thoughts: int = 0  # training past the last stage adds 0..extra_thoughts more, drawn per example
     pause_tokens: int = 6  # `pause`: pause tokens between the question and the answer
 
     def __post_init__(self):
         for name in ("thoughts_per_step", "epochs_per_stage", "pause_tokens"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"curriculum.{name} must be positive, got {getattr(self, name)}")
-        if self.max_stage < 0:
-            raise ValueError(f"curriculum.max_stage must be >= 0, got {self.max_stage}")
+        if self.max_stage < 0 or self.extra_thoughts < 0:
+            raise ValueError(f"curriculum.max_stage and extra_thoughts must be >= 0, got {self.max_stage} "
+                             f"and {self.extra_thoughts}")
         if not 0 <= self.mix_prob <= 1:
             raise ValueError(f"curriculum.mix_prob must be in [0, 1], got {self.mix_prob}")
 
@@ -40,11 +43,13 @@ class Curriculum:
     def final_stage(self) -> int:
         return self.max_stage + 1
 
-    def latent_steps(self, stage: int, n_steps: int) -> tuple[int, int]:
-        """(steps removed from the language, thoughts inserted) at `stage`."""
+    def latent_steps(self, stage: int, n_steps: int, rng: random.Random | None = None) -> tuple[int, int]:
+        """(steps removed from the language, thoughts inserted) at `stage`; `rng` draws training's extra thoughts."""
         if stage > self.max_stage:
             kept = self.max_stage if self.pad_thoughts else min(n_steps, self.max_stage)
-            return n_steps, kept * self.thoughts_per_step
+            kept = max(kept, n_steps) if self.cover_steps else kept
+            extra = rng.randint(0, self.extra_thoughts) if rng is not None and self.extra_thoughts else 0
+            return n_steps, kept * self.thoughts_per_step + extra
         return min(stage, n_steps), stage * self.thoughts_per_step
 
 
@@ -83,7 +88,8 @@ class Method:
     def stage(self, epoch: int, curriculum: Curriculum) -> int:
         return 0
 
-    def item(self, example: Example, stage: int, curriculum: Curriculum, special: Specials) -> Item:
+    def item(self, example: Example, stage: int, curriculum: Curriculum, special: Specials,
+             rng: random.Random | None = None) -> Item:
         raise NotImplementedError
 
     def uses_thoughts(self) -> bool:
@@ -96,19 +102,19 @@ def _steps(example: Example, skip: int = 0) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class NoCoT(Method):
-    def item(self, example, stage, curriculum, special):
+    def item(self, example, stage, curriculum, special, rng=None):
         return Item(example.question, 0, (), example.answer)
 
 
 @dataclass(frozen=True)
 class CoT(Method):
-    def item(self, example, stage, curriculum, special):
+    def item(self, example, stage, curriculum, special, rng=None):
         return Item(example.question, 0, (), _steps(example) + example.answer)
 
 
 @dataclass(frozen=True)
 class Pause(Method):
-    def item(self, example, stage, curriculum, special):
+    def item(self, example, stage, curriculum, special, rng=None):
         return Item(example.question, 0, (special.pause,) * curriculum.pause_tokens, example.answer)
 
 
@@ -123,8 +129,8 @@ class Staged(Method):
         return min(epoch // curriculum.epochs_per_stage, curriculum.final_stage) if self.curriculum_on \
             else curriculum.final_stage
 
-    def item(self, example, stage, curriculum, special):
-        skip, n = curriculum.latent_steps(stage, len(example.steps))
+    def item(self, example, stage, curriculum, special, rng=None):
+        skip, n = curriculum.latent_steps(stage, len(example.steps), rng)
         prompt, rest = example.question + (special.bot,), _steps(example, skip) + example.answer
         if self.filler == "thought":
             return Item(prompt, n, (special.eot,), rest)
@@ -183,7 +189,7 @@ class Recipe:
         """The example at `stage`; with `rng` and the curriculum's mix_prob, sometimes at a random stage."""
         if rng is not None and self.curriculum.mix_prob and rng.random() < self.curriculum.mix_prob:
             stage = rng.randint(0, len(example.steps))
-        return self.method.item(example, stage, self.curriculum, self.special)
+        return self.method.item(example, stage, self.curriculum, self.special, rng)
 
     def prompt_item(self, example: Example, stage: int, n_thoughts: int | None = None) -> Item:
         """What the model is given at evaluation: the item without its target (thoughts overridable)."""

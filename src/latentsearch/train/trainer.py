@@ -70,6 +70,9 @@ class Trainer:
             model, codec = load_trainable(init)
         elif init:
             model, codec, _ = ckpt.load_checkpoint(init)
+            codec = codec.grown()  # words added to the task since the checkpoint was trained
+            if len(codec) > model.get_input_embeddings().num_embeddings:
+                model.resize_token_embeddings(len(codec))
         else:
             codec = Codec.build(self.config.rendering)
             model = build_model(self.config.model, len(codec), codec.pad_id, codec.eos_id, self.config.seed)
