@@ -26,7 +26,7 @@ from latentsearch.data.schema import load_records
 from latentsearch.latent.thoughts import latent_generate
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.train.loss import ItemLoss, collate
-from latentsearch.train.methods import Item, Recipe
+from latentsearch.methods import Item, Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = ROOT / "src" / "latentsearch" / "assets" / "prosqa-coconut"

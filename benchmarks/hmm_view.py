@@ -87,7 +87,7 @@ def smollm2_corpus(args):
 
 def prosqa_corpus(args):
     from latentsearch.data.examples import encode_records
-    from latentsearch.data.prosqa import generate
+    from latentsearch.tasks.prosqa_gen import generate
     from latentsearch.demo import shipped_checkpoint
     from latentsearch.models.checkpoint import load_checkpoint
 

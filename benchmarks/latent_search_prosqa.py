@@ -30,7 +30,7 @@ from latentsearch.latent.soft import SoftConfig, soft_answer
 from latentsearch.latent.space import LatentSearchConfig, LatentSpace
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.search import HiddenBuckets, beam_search, recombine
-from latentsearch.train.methods import Recipe
+from latentsearch.methods import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "src" / "latentsearch" / "assets"

@@ -33,7 +33,7 @@ from latentsearch.search.base import Warp
 from latentsearch.search.engine import Engine
 from latentsearch.search.recombine import by_tokens, recombine
 from latentsearch.search.run import SearchConfig, run
-from latentsearch.train.methods import Recipe
+from latentsearch.methods import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "src" / "latentsearch" / "assets" / "prosqa-cot"  # the shipped CoT model

@@ -17,7 +17,7 @@ import re
 
 import torch
 
-from latentsearch.generate import greedy_batch
+from latentsearch.decode import greedy_batch
 from latentsearch.latent.soft import SoftConfig, soft_answer
 from latentsearch.models.smollm2 import load_smollm2
 

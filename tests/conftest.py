@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from latentsearch.data.prosqa import CONCEPT_WORDS, PERSON_NAMES
+from latentsearch.tasks.prosqa_gen import CONCEPT_WORDS, PERSON_NAMES
 from latentsearch.data.schema import Record, parse_record, save_records
 
 REAL_VALID = Path(__file__).resolve().parents[2] / "shared" / "data" / "prosqa_valid.json"
@@ -22,9 +22,24 @@ def real_valid_path() -> Path:
 
 @pytest.fixture(scope="session")
 def small_records():
-    from latentsearch.data.prosqa import ProsQAConfig, generate
+    from latentsearch.tasks.prosqa_gen import ProsQAConfig, generate
 
     return generate(64, seed=1, config=ProsQAConfig.sized(nodes=8, depth=2))
+
+
+def graph_record(symbols, edges, root: int, target: int, neg_target: int, path) -> Record:
+    """A consistent ProsQA record for this graph: its facts as the question, `path` (nodes after the root)
+    as the steps."""
+    sentence = lambda a, b: f"{symbols[a]} is a {symbols[b]}." if symbols[a][0].isupper() \
+        else f"Every {symbols[a]} is a {symbols[b]}."  # noqa: E731
+    chain = [root, *path]
+    question = " ".join(sentence(a, b) for a, b in edges) + \
+        f" Is {symbols[root]} a {symbols[target]} or {symbols[neg_target]}?"
+    return parse_record({
+        "question": question, "steps": [sentence(a, b) for a, b in zip(chain, chain[1:])],
+        "answer": f"{symbols[root]} is a {symbols[target]}.", "idx_to_symbol": list(symbols),
+        "edges": [list(e) for e in edges], "root": root, "target": target, "neg_target": neg_target,
+    }, "graph", 0)
 
 
 def one_fact(rng: random.Random) -> Record:

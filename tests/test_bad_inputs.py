@@ -143,23 +143,23 @@ def test_question_longer_than_the_context(text_checkpoint, tmp_path, capsys):
 
 
 CONFIG_CASES = [
-    (["--lr", "nan"], "lr must be a finite number"),
+    (["--lr", "nan"], "argument --lr: must be a finite number, got 'nan'"),
     (["--lr", "-1"], "lr must be a finite number >= 0"),
     (["--lr", "0"], "lr must be positive"),
-    (["--epochs", "-2"], "epochs must be positive"),
-    (["--batch-size", "0"], "batch_size must be positive"),
-    (["--warmup-steps", "-5"], "warmup_steps must be a finite number >= 0"),
-    (["--min-lr-ratio", "inf"], "min_lr_ratio must be a finite number"),
+    (["--epochs", "-2"], "argument --epochs: must be in [1, 1000000000], got -2"),
+    (["--batch-size", "0"], "argument --batch-size: must be in [1,"),
+    (["--warmup-steps", "-5"], "argument --warmup-steps: must be in [0,"),
+    (["--min-lr-ratio", "inf"], "argument --min-lr-ratio: must be a finite number"),
     (["--d-model", "100", "--heads", "3"], "d_model (100) must be divisible by n_head (3)"),
-    (["--layers", "0"], "n_layer must be positive"),
-    (["--max-positions", "-5"], "max_positions must be positive"),
+    (["--layers", "0"], "argument --layers: must be in [1,"),
+    (["--max-positions", "-5"], "argument --max-positions: must be in [1,"),
     (["--mix-prob", "1.5"], "mix_prob must be in [0, 1]"),
-    (["--mix-prob", "nan"], "mix_prob must be in [0, 1]"),
-    (["--thoughts-per-step", "0"], "thoughts_per_step must be positive"),
-    (["--val-limit", "-1"], "val_limit must be a finite number >= 0"),
+    (["--mix-prob", "nan"], "argument --mix-prob: must be a finite number"),
+    (["--thoughts-per-step", "0"], "argument --thoughts-per-step: must be in [1,"),
+    (["--val-limit", "-1"], "argument --val-limit: must be in [0,"),
     (["--method", "magic"], "argument --method: invalid choice: 'magic'"),
     (["--family", "bert"], "argument --family: invalid choice: 'bert'"),
-    (["--epochs", "three"], "argument --epochs: invalid int value: 'three'"),
+    (["--epochs", "three"], "argument --epochs: expected an integer, got 'three'"),
 ]
 
 
@@ -172,10 +172,13 @@ def test_bad_training_config(extra, fragment, tmp_path, capsys):
 SEARCH_CASES = [
     (["--algo", "dijkstra"], "argument --algo: invalid choice: 'dijkstra'"),
     (["--width", "0"], "width must be positive"),
-    (["--temperature", "nan"], "temperature must be a finite number > 0"),
-    (["--top-p", "1.5"], "top_p must be in (0, 1]"),
-    (["--max-new-tokens", "0"], "max_new_tokens must be positive"),
-    (["--key", "banana"], 'key must be "last:N" or "hidden:COSINE"'),
+    (["--temperature", "nan"], "argument --temperature: must be a finite number"),
+    (["--algo", "sample", "--temperature", "1e-45"], "temperature must be in [0.001, 1000]"),
+    (["--algo", "sample", "--top-p", "1.5"], "top_p must be in (0, 1]"),
+    (["--max-new-tokens", "0"], "argument --max-new-tokens: must be in [1,"),
+    (["--algo", "recombine", "--key", "banana"], 'key must be "last:N" (N > 0) or "hidden:COSINE"'),
+    (["--budget", "3"], "--budget is not an option of beam"),
+    (["--length-penalty=-inf"], "argument --length-penalty: must be a finite number"),
     (["--keywords", "wumpus"], "--keywords needs --hmm"),
 ]
 
@@ -187,7 +190,7 @@ def test_bad_search_options(extra, fragment, capsys):
 
 def test_prompt_longer_than_the_context(capsys):
     expect_clean_failure(["search", "--model", COT, "--raw", "wumpus " * 600],
-                         "the prompt: 601 tokens exceed the model's context of 512", capsys)
+                         "the prompt and --max-new-tokens: 664 tokens exceed the model's context of 512", capsys)
 
 
 PROBE_OUT = Path("/nonexistent-probe-output")
@@ -195,10 +198,8 @@ PROBE_OUT = Path("/nonexistent-probe-output")
 
 def test_unknown_eval_method_and_bad_counts(capsys):
     expect_clean_failure(["eval", COCONUT, GOOD, "--method", "magic"], "invalid choice: 'magic'", capsys)
-    expect_clean_failure(["eval", COCONUT, GOOD, "--thoughts", "-1"], "argument --thoughts: must be at least 0, got -1",
-                         capsys)
-    expect_clean_failure(["eval", COCONUT, GOOD, "--batch-size", "0"], "argument --batch-size: must be at least 1",
-                         capsys)
+    expect_clean_failure(["eval", COCONUT, GOOD, "--thoughts", "-1"], "argument --thoughts: must be in [0,", capsys)
+    expect_clean_failure(["eval", COCONUT, GOOD, "--batch-size", "0"], "argument --batch-size: must be in [1,", capsys)
     for flag, value in (("--limit", "-1"), ("--trees", "-2"), ("--top", "0"), ("--thoughts", "0")):
         expect_clean_failure(["probe", COCONUT, GOOD, flag, value, "-o", str(PROBE_OUT)], f"argument {flag}: must be",
                              capsys, [PROBE_OUT])
@@ -273,10 +274,12 @@ def test_resume_without_a_checkpoint_and_bad_hmm_and_report(tmp_path, capsys):
     expect_clean_failure(["hmm", "distill", "--model", COT, "--corpus", str(corpus), "-o", str(tmp_path / "h")],
                          "empty.txt", capsys, [tmp_path / "h"])
     expect_clean_failure(["hmm", "distill", "--model", COT, "--corpus", str(corpus), "--states", "0",
+                          "-o", str(tmp_path / "h")], "argument --states: must be in [1,", capsys, [tmp_path / "h"])
+    expect_clean_failure(["hmm", "distill", "--model", COT, "--corpus", str(corpus), "--states", "1",
                           "-o", str(tmp_path / "h")], "n_states must be at least 2", capsys, [tmp_path / "h"])
     for flag, value in (("--n", "-5"), ("--nodes", "-3"), ("--depth", "-1")):
         expect_clean_failure(["data", "prosqa", flag, value, "-o", str(tmp_path / "d.json")],
-                             f"argument {flag}: must be at least", capsys, [tmp_path / "d.json"])
+                             f"argument {flag}: must be in", capsys, [tmp_path / "d.json"])
 
 
 def test_debug_shows_the_traceback(capsys):
@@ -305,7 +308,7 @@ def test_memory_budget_refuses_work_before_it_starts(tmp_path, capsys):
     cases = [
         (["train", "--train", GOOD, "--out", str(tmp_path / "run")], "a training batch of 1 x 33 tokens"),
         (["eval", COCONUT, GOOD], "decoding 1 questions at once"),
-        (["search", "--model", COT, "--algo", "beam", "--width", "8", "Rex wumpus"], "beam search with width 8"),
+        (["search", "--model", COT, "--algo", "beam", "--width", "8", "Rex wumpus"], "beam search over 8 sequences"),
         (["hmm", "distill", "--model", COT, "--corpus", str(corpus), "--states", "64", "-o", str(tmp_path / "h")],
          "an HMM of 64 states over 63 tokens"),
     ]

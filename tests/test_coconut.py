@@ -12,7 +12,7 @@ from latentsearch.data.tokenizer import Codec
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.models.factory import ModelConfig, build_model
 from latentsearch.train.loss import ItemLoss, collate, target_tokens
-from latentsearch.train.methods import Curriculum, Item, Recipe
+from latentsearch.methods import Curriculum, Item, Recipe
 from latentsearch.train.trainer import Trainer
 from test_train import config_for
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
-from latentsearch.data.prosqa import ProsQAConfig, generate
+from latentsearch.tasks.prosqa_gen import ProsQAConfig, generate
 from latentsearch.data.schema import save_records
 
 STEPS_PER_EPOCH = 6  # 24 questions, batch 4

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from latentsearch.latent.thoughts import prefill, think
+from latentsearch.decode import prefill
+from latentsearch.latent.thoughts import think
 from latentsearch.models.deepen import add_blocks, block_list
 from latentsearch.models.factory import FAMILIES, ModelConfig, build_model
 

@@ -29,4 +29,5 @@ def test_demo_reads_a_question_file(tmp_path, capsys, small_records):
 
 def test_demo_with_the_cot_model_writes_steps(capsys):
     assert main(["demo", "--checkpoint", str(shipped_checkpoint().with_name("prosqa-cot")), "--report-dir", ""]) == 0
-    assert "step 1:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Model's reasoning in language: " in out and "(none" not in out.split("reasoning in language:")[1][:8]

@@ -8,7 +8,7 @@ import torch
 
 from latentsearch.data.schema import load_records, save_records
 from latentsearch.models.checkpoint import load_checkpoint
-from latentsearch.train.methods import Curriculum
+from latentsearch.methods import Curriculum
 from latentsearch.train.trainer import Trainer
 from test_train import config_for
 
@@ -24,7 +24,7 @@ def test_two_gloo_processes_match_one_process(one_hop, tmp_path):
                "--train", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "ddp"), *ARGS]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.count('"out"') == 1  # only rank 0 prints
+    assert done.stdout.count('"output"') == 1  # only rank 0 prints
 
     single = config_for(tmp_path, tmp_path / "one", val="", method="coconut", epochs=2, batch_size=16, lr=1e-3,
                         warmup_steps=2, curriculum=Curriculum(epochs_per_stage=1, max_stage=1))

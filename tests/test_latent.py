@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from latentsearch.latent.thoughts import answer_after_thoughts, prefill, think
+from latentsearch.decode import prefill
+from latentsearch.latent.thoughts import answer_after_thoughts, think
 from latentsearch.models.factory import FAMILIES, ModelConfig, build_model
 
 PROMPTS = [[5, 6, 7, 8, 9], [10, 11, 12], [13, 14, 15, 16, 17, 18, 19]]

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from latentsearch.latent.space import LatentSearchConfig, LatentSpace
-from latentsearch.latent.thoughts import prefill, think
+from latentsearch.decode import prefill
+from latentsearch.latent.thoughts import think
 from latentsearch.models.factory import ModelConfig, build_model
 from latentsearch.search import HiddenBuckets, beam_search, recombine
 
@@ -86,5 +87,5 @@ def test_a_caller_verifier_values_the_nodes_and_an_exhaustive_beam_finds_its_bes
     assert out.forward_passes == 1 + 2  # no scoring passes: the verifier reads the states
     root = space.root()
     children = [space.child(root, a, float(s)) for a, s in enumerate(space.expand([root])[0])]
-    leaves = space.expand(children) + torch.tensor([c.logprob for c in children])[:, None]
+    leaves = space.expand(children) + torch.tensor([c.score for c in children])[:, None]
     assert out.scores[0] == pytest.approx(float(leaves.max()), abs=1e-5)

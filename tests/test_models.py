@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from latentsearch.data.tokenizer import Codec
-from latentsearch.generate import greedy_batch, greedy_generate
+from latentsearch.decode import greedy_batch, greedy_generate
 from latentsearch.models import checkpoint as ckpt
 from latentsearch.models.factory import FAMILIES, ModelConfig, build_model
 

@@ -7,17 +7,20 @@ import torch
 
 from latentsearch.cli import main
 from latentsearch.data.schema import parse_record
-from latentsearch.latent.thoughts import prefill, think
+from latentsearch.decode import prefill
+from latentsearch.latent.thoughts import think
 from latentsearch.models.factory import FAMILIES, ModelConfig, build_model
-from latentsearch.probe.frontier import frontier_mass, node_classes, path_class, walk_reachable
+from latentsearch.probe.frontier import frontier_mass, node_classes
 from latentsearch.probe.lens import lens_logits, read
+from latentsearch.tasks import get
+from latentsearch.tasks.prosqa import walk_reachable
+from conftest import graph_record
 
 # root 0 -> 1 -> 3 -> 4 (target); 0 -> 2 -> 3; 5 unreachable (neg target); 6 -> 5
-GRAPH = parse_record({
-    "question": "q", "steps": ["Tom is a a.", "Every a is a c.", "Every c is a d."], "answer": "Tom is a d.",
-    "idx_to_symbol": ["Tom", "a", "b", "c", "d", "e", "f"], "edges": [[0, 1], [1, 3], [3, 4], [0, 2], [2, 3], [6, 5]],
-    "root": 0, "target": 4, "neg_target": 5,
-}, "graph", 0)
+RECORD = graph_record(["Tom", "a", "b", "c", "d", "e", "Sam"], [(0, 1), (1, 3), (3, 4), (0, 2), (2, 3), (6, 5)],
+                      root=0, target=4, neg_target=5, path=[1, 3, 4])
+PROSQA = get("prosqa")
+GRAPH = PROSQA.graph(RECORD)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -46,22 +49,24 @@ def test_bfs_classes_and_mass():
     assert node_classes(GRAPH, 1) == {"frontier": [1, 2], "reached": [0], "later": [3, 4], "unreachable": [5, 6]}
     probs = torch.zeros(10)
     probs[torch.tensor([3, 4])] = torch.tensor([0.4, 0.2])  # nodes 1 and 2 as tokens 3, 4
-    mass = frontier_mass(probs, GRAPH, 1, node_token=[2, 3, 4, 5, 6, 7, 8])
+    tokens = [[t] for t in range(2, 9)]
+    mass = frontier_mass(probs, GRAPH, 1, tokens)
     assert mass.total["frontier"] == pytest.approx(0.6) and mass.per_node["frontier"] == pytest.approx(0.3)
     probs[6] = 0.3  # the target (node 4, token 6) counts on its own, not in "later"
-    mass = frontier_mass(probs, GRAPH, 1, node_token=[2, 3, 4, 5, 6, 7, 8])
+    mass = frontier_mass(probs, GRAPH, 1, tokens)
     assert mass.total["target"] == pytest.approx(0.3) and mass.total["later"] == 0.0
-    assert walk_reachable(GRAPH, 2) == {3}
+    assert walk_reachable(RECORD, 2) == {3}
 
 
 def test_path_classes():
-    assert path_class(GRAPH, 0, [1, 3, 4], True) == "correct path"
-    assert path_class(GRAPH, 1, [3, 4], True) == "correct path"  # after one thought, from a child of the root
-    assert path_class(GRAPH, 0, [1, 3], False) == "wrong target"
-    assert path_class(GRAPH, 0, [1, 4], False) == "hallucination"  # 1 -> 4 is not an edge
-    assert path_class(GRAPH, 2, [1, 3, 4], True) == "hallucination"  # does not start after two steps
-    assert path_class(GRAPH, 0, [], True) == "correct label" and path_class(GRAPH, 0, [], False) == "incorrect label"
-    assert path_class(GRAPH, 0, None, False) == "hallucination"
+    path_class = lambda k, steps, correct: PROSQA.path_class(RECORD, k, steps, correct)  # noqa: E731
+    assert path_class(0, "a c d", True) == "correct path"
+    assert path_class(1, "c d", True) == "correct path"  # after one thought, from a child of the root
+    assert path_class(0, "Tom is a a. Every a is a c.", False) == "wrong target"  # the text rendering too
+    assert path_class(0, "a d", False) == "hallucination"  # a -> d is not an edge
+    assert path_class(2, "a c d", True) == "hallucination"  # does not start after two steps
+    assert path_class(0, "", True) == "correct label" and path_class(0, " ", False) == "incorrect label"
+    assert path_class(0, "a zz", False) == "hallucination"  # a word that is no node
 
 
 def test_probe_cli_on_a_coconut_checkpoint(tmp_path, capsys, small_records):

@@ -9,11 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from latentsearch.data.examples import encode_record
-from latentsearch.data.graphs import bfs_frontiers
-from latentsearch.data.prosqa import ProsQAConfig, generate, generate_record
+from latentsearch.tasks.graphs import bfs_frontiers
+from latentsearch.tasks.prosqa_gen import ProsQAConfig, generate, generate_record
 from latentsearch.data.schema import DatasetError, Record, load_records, parse_record, save_records
-from latentsearch.data.tokenizer import SYMBOLS, Codec, TokenizerError, render
-from latentsearch.evaluate import is_valid_path
+from latentsearch.tasks.prosqa_gen import SYMBOLS
+from latentsearch.data.tokenizer import Codec, TokenizerError, render
+from latentsearch.tasks import get
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CODECS = {rendering: Codec.build(rendering) for rendering in ("symbolic", "text")}
@@ -73,7 +74,7 @@ def test_any_bytes_load_or_fail_with_a_dataset_error(data, suffix):
 def test_generated_records_pass_validation_and_keep_their_graph(record):
     assert parse_record(json.loads(json.dumps(record.to_dict())), "gen", 0) == record
     assert record.frontiers == tuple(map(tuple, bfs_frontiers(len(record.idx_to_symbol), record.edges, record.root)))
-    assert is_valid_path(" ".join(record.steps), record)
+    assert get("prosqa").valid_path(" ".join(record.steps), record)
     depth = next(d for d, frontier in enumerate(record.frontiers) if record.target in frontier)
     assert len(record.steps) == depth  # a shortest path
 

@@ -151,7 +151,7 @@ def test_best_first_finds_the_most_probable_sequence(batch):
     prompt = [2, 3]
     score, tokens = exhaustive_best(model, prompt, vocab=5, length=4)
     out = best_first(Engine(model, prompt, EOS, max_new_tokens=4), batch=batch)
-    assert out.sequences[0] == tokens and out.logprobs[0] == pytest.approx(score, abs=1e-4)
+    assert out.sequences[0] == tokens and out.totals[0] == pytest.approx(score, abs=1e-4)
     assert out.extra["optimal"] and out.expansions < 1 + 5 + 25 + 125  # it did not enumerate everything
 
 
@@ -166,7 +166,7 @@ def test_best_first_beats_greedy_where_greedy_is_not_optimal():
     out = best_first(Engine(model, prompt, None, max_new_tokens=4))
     plain = greedy(Engine(model, prompt, None, max_new_tokens=4))
     assert out.sequences[0] == seqs[best].tolist() != plain.sequences[0]
-    assert out.logprobs[0] == pytest.approx(float(logp[best]), abs=1e-4) and out.expansions < 1 + 5 + 25 + 125
+    assert out.totals[0] == pytest.approx(float(logp[best]), abs=1e-4) and out.expansions < 1 + 5 + 25 + 125
 
 
 def test_best_first_budget_stops_early():
@@ -197,9 +197,9 @@ def test_merge_keeps_the_best_and_sums_in_logsumexp_mode(model):
     kids = [engine.child(root, t, lp) for t, lp in ((3, -1.0), (4, -2.0), (5, -3.0))]
     same = lambda nodes: ["x", "x", "y"]  # noqa: E731
     viterbi = merger(engine, same, "max")(kids)
-    assert [n.tokens for n in viterbi] == [(3,), (5,)] and viterbi[0].logprob == -1.0
+    assert [n.tokens for n in viterbi] == [(3,), (5,)] and viterbi[0].score == -1.0
     forward = merger(engine, same, "logsumexp")(kids)
-    assert forward[0].logprob == pytest.approx(math.log(math.exp(-1) + math.exp(-2)))
+    assert forward[0].score == pytest.approx(math.log(math.exp(-1) + math.exp(-2)))
     assert engine.tree.merged_into == {kids[1].id: kids[0].id}
 
 
@@ -216,9 +216,9 @@ def test_hidden_state_buckets(model):
 def test_sampling_same_seed_same_output(model):
     warp = Warp(temperature=0.8, top_k=6, top_p=0.9, min_p=0.05)
     runs = [sample(Engine(model, [3, 4], EOS, max_new_tokens=8), 4, warp, seed=s) for s in (1, 1, 2)]
-    assert runs[0].sequences == runs[1].sequences and runs[0].logprobs == runs[1].logprobs
+    assert runs[0].sequences == runs[1].sequences and runs[0].totals == runs[1].totals
     assert runs[0].expansions >= 4 and runs[0].forward_passes <= 8 + 1
-    assert runs[0].sequences != runs[2].sequences or runs[0].logprobs != runs[2].logprobs
+    assert runs[0].sequences != runs[2].sequences or runs[0].totals != runs[2].totals
 
 
 @pytest.mark.parametrize("warp", [Warp(temperature=0.7, top_k=5), Warp(top_p=0.8), Warp(min_p=0.1),
@@ -241,10 +241,10 @@ def test_top_k_one_sampling_is_greedy(model):
 
 
 def test_self_consistency_votes(model):
-    parity = lambda tokens: sum(tokens) % 2  # noqa: E731
+    parity = lambda node: sum(node.tokens) % 2  # noqa: E731
     out = self_consistency(Engine(model, [3, 4], EOS, max_new_tokens=6), parity, num_samples=6, seed=3)
     assert sum(out.extra["votes"].values()) == 6
-    assert parity(out.sequences[0]) == out.extra["answer"]
+    assert parity(out.nodes[0]) == out.extra["answer"]
     assert out.extra["votes"][str(out.extra["answer"])] == max(out.extra["votes"].values())
 
 

@@ -10,7 +10,8 @@ from latentsearch.cli import main
 from latentsearch.data.tokenizer import Codec
 from latentsearch.models import checkpoint as ckpt
 from latentsearch.models.factory import ModelConfig, build_model
-from latentsearch.search.run import ALGORITHMS, SearchConfig
+from latentsearch.search import ALGORITHMS
+from latentsearch.search.registry import get, run
 
 PROMPT = "Every wumpus is a yimpus. Is Tom a wumpus or yimpus?"
 
@@ -24,10 +25,14 @@ def checkpoint(tmp_path_factory):
     return str(folder)
 
 
+OPTIONS = {"beam": ["--width", "2"], "recombine": ["--width", "2", "--key", "hidden:0.9"], "greedy": [],
+           "best-first": ["--budget", "20"], "sample": ["--samples", "2"], "self-consistency": ["--samples", "2"],
+           "mcts": ["--iterations", "2", "--branch", "2"]}
+
+
 @pytest.mark.parametrize("algo", ALGORITHMS)
 def test_search_cli_runs_every_algorithm(checkpoint, algo, capsys):
-    args = ["search", "--model", checkpoint, "--algo", algo, "--width", "2", "--max-new-tokens", "6",
-            "--budget", "20", "--iterations", "2", "--key", "hidden:0.9", PROMPT]
+    args = ["search", "--model", checkpoint, "--algo", algo, "--max-new-tokens", "6", *OPTIONS[algo], PROMPT]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("[1] score") and "forward_passes" in out
@@ -55,16 +60,27 @@ def test_search_cli_json_holds_the_tree(checkpoint, capsys):
 
 
 def test_search_cli_bad_options_are_clear_errors(checkpoint, capsys):
-    assert main(["search", "--model", checkpoint, "--key", "bogus", PROMPT]) == 2
+    assert main(["search", "--model", checkpoint, "--algo", "recombine", "--key", "bogus", PROMPT]) == 2
     assert 'key must be "last:N"' in capsys.readouterr().err
     assert main(["search", "--model", checkpoint, "--algo", "mcts", "--delimiter", "zzz", PROMPT]) == 2
 
 
-def test_search_config_checks():
-    with pytest.raises(ValueError, match="algo"):
-        SearchConfig(algo="dfs")
+def test_an_option_the_algorithm_lacks_is_a_clear_error(checkpoint, capsys):
+    assert main(["search", "--model", checkpoint, "--algo", "beam", "--budget", "3", PROMPT]) == 2
+    err = capsys.readouterr().err
+    assert "--budget is not an option of beam" in err and "--width" in err
+    for flag in ("--length-penalty=-inf", "--length-penalty=nan", "--temperature=1e-45"):
+        assert main(["search", "--model", checkpoint, flag, PROMPT]) == 2, flag
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_registry_checks_names_and_options():
+    with pytest.raises(ValueError, match="unknown search algorithm 'dfs'"):
+        get("dfs")
     with pytest.raises(ValueError, match="width"):
-        SearchConfig(width=0)
+        get("beam").make_config(width=0)
+    with pytest.raises(ValueError, match="has no option 'budget'"):
+        run(None, "beam", budget=3)
 
 
 def smollm2():

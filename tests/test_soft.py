@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from latentsearch.generate import greedy_batch
+from latentsearch.decode import greedy_batch
 from latentsearch.latent.soft import SoftConfig, mixture_weights, soft_answer
 from latentsearch.models.factory import ModelConfig, build_model
 

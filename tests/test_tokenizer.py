@@ -52,7 +52,7 @@ def test_save_and_load(tmp_path):
 
 def test_an_old_vocabulary_grows_to_todays_keeping_its_ids():
     words = build_vocabulary("symbolic")[:63]  # the vocabulary before the made-up concept words
-    old = Codec._word_level(words, "symbolic")
+    old = Codec._word_level(words, "symbolic", "prosqa")
     grown = old.grown()
     assert len(old) == 63 and len(grown) == len(Codec.build("symbolic"))
     assert all(grown.vocab[w] == i for w, i in old.vocab.items())

@@ -47,7 +47,7 @@ def test_resume_equals_uninterrupted(one_hop, tmp_path):
 def test_cot_sequences_put_loss_on_steps_and_answer(small_records):
     from latentsearch.data.examples import IGNORE, encode_record
     from latentsearch.data.tokenizer import Codec
-    from latentsearch.train.methods import Recipe
+    from latentsearch.methods import Recipe
 
     codec = Codec.build("symbolic")
     example = encode_record(small_records[0], codec)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from latentsearch.cli import main
+from latentsearch.data.schema import save_records
 from latentsearch.models.checkpoint import CheckpointError, load_checkpoint
 
 SRC = Path(__file__).parents[1] / "src" / "latentsearch"
@@ -47,7 +48,7 @@ def test_a_checkpoint_with_remote_code_loads_without_running_it(tmp_path):
     assert not marker.exists()
 
 
-def test_a_pickle_instead_of_safetensors_is_refused_not_loaded(tmp_path, capsys):
+def test_a_pickle_instead_of_safetensors_is_refused_not_loaded(tmp_path, capsys, small_records):
     folder, marker = tmp_path / "ckpt", tmp_path / "unpickled"
     shutil.copytree(COCONUT, folder)
     (folder / "model.safetensors").unlink()
@@ -59,8 +60,9 @@ def test_a_pickle_instead_of_safetensors_is_refused_not_loaded(tmp_path, capsys)
     shutil.copy(COCONUT / "config.json", hf / "config.json")
     plant_pickle(hf, marker)
     plant_remote_code(hf, marker)
-    for argv in (["search", "--model", str(hf), "Rex"], ["train", "--train", "x.json", "--init", str(hf),
-                                                          "--out", str(tmp_path / "run")]):
+    save_records(small_records[:4], tmp_path / "x.json")
+    for argv in (["search", "--model", str(hf), "Rex"], ["train", "--train", str(tmp_path / "x.json"), "--init",
+                                                          str(hf), "--out", str(tmp_path / "run")]):
         assert main(argv) == 2
         assert f"{hf}: cannot load a model" in capsys.readouterr().err
     assert not marker.exists()

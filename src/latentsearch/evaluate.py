@@ -1,21 +1,21 @@
-"""Answer accuracy (exact and flexible match) and the validity of generated reasoning paths."""
+"""Answer every question of a data set (greedy, through continuous thoughts for latent methods) and
+score it by its task's rules: exact and flexible match, and the validity of generated reasoning steps."""
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
 import torch
 
-from latentsearch import limits
+from latentsearch import limits, tasks
 from latentsearch.data.examples import encode_records
 from latentsearch.data.schema import Record
-from latentsearch.data.tokenizer import ANSWER_MARK, Codec, render
-from latentsearch.generate import greedy_generate
+from latentsearch.data.tokenizer import ANSWER_MARK, Codec
+from latentsearch.decode import greedy_generate
 from latentsearch.latent.thoughts import latent_generate
 from latentsearch.models.factory import check_context, context_length
-from latentsearch.train.methods import Recipe
+from latentsearch.methods import Recipe
 
 
 def extract_answer(text: str) -> str:
@@ -23,49 +23,9 @@ def extract_answer(text: str) -> str:
     return text.rsplit("#", 1)[-1].strip()
 
 
-def normalize(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
-def flexible_match(predicted: str, record: Record, gold: str) -> bool:
-    """The answer names the target and not the distractor (graph tasks), else normalized equality."""
-    words = set(normalize(predicted).split())
-    if record.has_graph:
-        sym = record.idx_to_symbol
-        return sym[record.target].lower() in words and sym[record.neg_target].lower() not in words
-    return normalize(predicted) == normalize(gold)
-
-
 def candidate_answers(record: Record, codec: Codec) -> list[list[int]]:
-    """Token ids of `### answer` naming the target, then the distractor (graph questions name both)."""
-    gold, sym = render(record, codec.rendering).answer, record.idx_to_symbol
-    names = [sym[record.target], sym[record.neg_target]]
-    return [codec.encode(f"{ANSWER_MARK} {gold.replace(names[0], name)}") for name in names]
-
-
-def path_nodes(steps_text: str, record: Record) -> list[int] | None:
-    """Node indices a generated chain of steps visits after the root, or None when a word is not a node."""
-    index = {s: i for i, s in enumerate(record.idx_to_symbol)}
-    sentences = [s for s in re.split(r"[.\n]", steps_text) if s.strip()]
-    if " is a " not in steps_text:  # symbolic rendering: one node token per step
-        sentences = steps_text.split()
-    nodes = []
-    for sentence in sentences:
-        words = re.findall(r"\w+", sentence)
-        if not words or words[-1] not in index:
-            return None
-        nodes.append(index[words[-1]])
-    return nodes
-
-
-def is_valid_path(steps_text: str, record: Record) -> bool:
-    """Every step follows an edge of the graph, starting from the root."""
-    nodes = path_nodes(steps_text, record)
-    if not nodes:
-        return False
-    edges = set(map(tuple, record.edges))
-    chain = [record.root] + nodes
-    return all((a, b) in edges for a, b in zip(chain, chain[1:]))
+    """Token ids of `### answer` for every answer the task allows, the right one first."""
+    return [codec.encode(f"{ANSWER_MARK} {answer}") for answer in tasks.get(codec.task).candidates(record, codec.rendering)]
 
 
 @dataclass
@@ -109,15 +69,17 @@ def evaluate(model, codec: Codec, records: list[Record], recipe: Recipe | str, s
 
 
 def score_output(index: int, record: Record, codec: Codec, output: list[int]) -> dict:
+    task = tasks.get(codec.task)
     text = codec.decode(output)
-    gold = render(record, codec.rendering).answer
+    gold = codec.render(record).answer
     predicted = extract_answer(text) if ANSWER_MARK in text else ""
-    row = {"index": index, "output": text, "predicted": predicted, "gold": gold,
-           "exact": predicted == gold, "flexible": bool(predicted) and flexible_match(predicted, record, gold),
-           "generated_tokens": len(output)}
-    if record.has_graph:
-        steps_text = text.split(ANSWER_MARK)[0]
-        row["valid_path"] = is_valid_path(steps_text, record) if steps_text.strip() else None
+    exact, flexible = task.score(predicted, record, codec.rendering)
+    row = {"index": index, "output": text, "predicted": predicted, "gold": gold, "exact": exact,
+           "flexible": bool(predicted) and flexible, "generated_tokens": len(output)}
+    steps_text = text.split(ANSWER_MARK)[0]
+    valid = task.valid_path(steps_text, record) if steps_text.strip() else None
+    if valid is not None or record.has_graph:
+        row["valid_path"] = valid
     return row
 
 

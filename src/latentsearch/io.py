@@ -63,3 +63,15 @@ def read_text(path: str | os.PathLike, error: type[Exception] = ValueError) -> s
         line = data[: err.start].count(b"\n") + 1
         bad = data[err.start]
         raise error(f"{path.name}: not UTF-8 text (byte 0x{bad:02x} on line {line})") from None
+
+
+def check_output(path: str | os.PathLike, inputs=(), folder: bool = False) -> None:
+    """Refuse, before any work, an output that is one of the inputs or of the wrong kind (file vs folder)."""
+    out = Path(path)
+    for given in inputs:
+        if out.exists() and Path(given).exists() and os.path.samefile(out, given):
+            raise ValueError(f"{path}: this output is also an input ({given}); choose another output")
+    if folder and out.exists() and not out.is_dir():
+        raise ValueError(f"{path}: is a file; the output here is a folder")
+    if not folder and out.is_dir():
+        raise ValueError(f"{path}: is a folder; give a file name")

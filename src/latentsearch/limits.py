@@ -12,12 +12,10 @@ import os
 import re
 from contextlib import contextmanager
 
+from latentsearch.errors import MemoryBudgetError
+
 ENV = "LATENTSEARCH_MEMORY_BUDGET"
 UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
-
-
-class MemoryBudgetError(ValueError):
-    """The work would need more memory than the budget allows."""
 
 
 def parse_size(text: str) -> int:

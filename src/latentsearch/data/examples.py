@@ -5,10 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-import torch
-
 from latentsearch.data.schema import DatasetError, Record
-from latentsearch.data.tokenizer import ANSWER_MARK, EOS, Codec, TokenizerError, render
+from latentsearch.data.tokenizer import ANSWER_MARK, EOS, Codec, TokenizerError
 
 IGNORE = -100  # label value that the loss skips
 
@@ -23,7 +21,7 @@ class Example:
 
 
 def encode_record(record: Record, codec: Codec) -> Example:
-    rendered = render(record, codec.rendering)
+    rendered = codec.render(record)
     return Example(
         question=tuple(codec.encode(rendered.question)),
         steps=tuple(tuple(codec.encode(step)) for step in rendered.steps),
@@ -32,6 +30,7 @@ def encode_record(record: Record, codec: Codec) -> Example:
 
 
 def encode_records(records: list[Record], codec: Codec, source: str = "data") -> list[Example]:
+    check_task(records, codec, source)
     examples = []
     for index, record in enumerate(records):
         try:
@@ -54,17 +53,6 @@ class Sequence:
         return cls(tuple(prompt) + tuple(target), (IGNORE,) * len(prompt) + tuple(target))
 
 
-def pad_batch(sequences: list[Sequence], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right padding: the question sits at position 0 in every row (left padding hurt learning)."""
-    width = max(len(s.ids) for s in sequences)
-    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(sequences), width), IGNORE, dtype=torch.long)
-    for row, seq in enumerate(sequences):
-        ids[row, : len(seq.ids)] = torch.tensor(seq.ids)
-        labels[row, : len(seq.labels)] = torch.tensor(seq.labels)
-    return ids, labels
-
-
 def bucket_batches(lengths: list[int], batch_size: int, seed: int) -> list[list[int]]:
     """Batches of similar length, in a random order that depends only on `seed`.
 
@@ -77,3 +65,11 @@ def bucket_batches(lengths: list[int], batch_size: int, seed: int) -> list[list[
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     rng.shuffle(batches)
     return batches
+
+
+def check_task(records: list[Record], codec: Codec, source: str) -> None:
+    """Records of another task than the model's cannot be rendered in its vocabulary: say so at once."""
+    for index, record in enumerate(records):
+        if record.task not in (codec.task, "text"):
+            raise DatasetError(f"{source}, record {index}: a {record.task} question, but the model was trained "
+                               f"on {codec.task}")

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from latentsearch.errors import DatasetError, kind
 from latentsearch.io import atomic_write_text, read_text
 
 GRAPH_FIELDS = ("idx_to_symbol", "edges", "root", "target", "neg_target")
-
-
-class DatasetError(ValueError):
-    """A data file or record that cannot be used, with a message saying where and why."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +31,8 @@ class Record:
     target: int | None = None  # the right candidate, reachable from root
     neg_target: int | None = None  # the wrong candidate, unreachable from root
     frontiers: tuple[tuple[int, ...], ...] | None = None  # BFS frontiers from root, depth 0 = (root,)
+    task: str = "text"  # the task the record belongs to (tasks.get(task)); ProsQA files do not name it
+    extra: dict = field(default_factory=dict, hash=False)  # a task's own JSON fields, kept as they were
 
     @property
     def has_graph(self) -> bool:
@@ -45,9 +44,12 @@ class Record:
         if self.has_graph:
             out["idx_to_symbol"] = list(self.idx_to_symbol)
             out["edges"] = [list(e) for e in self.edges]
-            out.update(root=self.root, target=self.target, neg_target=self.neg_target)
+            out.update({k: getattr(self, k) for k in ("root", "target", "neg_target") if getattr(self, k) is not None})
         if self.frontiers is not None:
             out["frontiers"] = [list(f) for f in self.frontiers]
+        out.update(self.extra)
+        if self.task not in ("text", "prosqa"):  # ProsQA records keep Coconut's exact format
+            out["task"] = self.task
         return out
 
 
@@ -60,174 +62,41 @@ def parse_record(obj, source: str, index: int) -> Record:
 
 
 def _parse(obj, where: str) -> Record:
+    """The common fields here, the task's own fields and consistency by the task (tasks/)."""
+    from latentsearch.tasks import detect
+
     if not isinstance(obj, dict):
-        raise DatasetError(f"{where}: a record must be a JSON object, got {_kind(obj)}")
+        raise DatasetError(f"{where}: a record must be a JSON object, got {kind(obj)}")
     for key in ("question", "steps", "answer"):
         if key not in obj:
             raise DatasetError(f'{where}: missing field "{key}"')
     question = _text(obj, "question", where)
     answer = _text(obj, "answer", where)
     steps = _steps(obj["steps"], where)
-    graph = _graph(obj, where)
-    return Record(question, steps, answer, **graph)
-
-
-def _kind(value) -> str:
-    """The JSON name of a value's type, for messages."""
-    if isinstance(value, bool):
-        return "a boolean"
-    names = {dict: "an object", list: "a list", str: "a string", int: "an integer",
-             float: "a number", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
+    try:
+        task = detect(obj)
+    except DatasetError as err:
+        raise DatasetError(f"{where}: {err}") from None
+    record = Record(question, steps, answer, task=task.name, **task.parse(obj, where))
+    task.check(record, where)
+    return record
 
 
 def _text(obj: dict, key: str, where: str) -> str:
     value = obj[key]
     if not isinstance(value, str) or not value.strip():
-        raise DatasetError(f'{where}: "{key}" must be a non-empty string, got {_kind(value)}')
+        raise DatasetError(f'{where}: "{key}" must be a non-empty string, got {kind(value)}')
     return value
 
 
 def _steps(value, where: str) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise DatasetError(f'{where}: "steps" must be a list of strings, got {_kind(value)}')
+        raise DatasetError(f'{where}: "steps" must be a list of strings, got {kind(value)}')
     for i, step in enumerate(value):
         if not isinstance(step, str):
             raise DatasetError(f'{where}: "steps" must be a list of strings '
-                               f"(item {i} is {_kind(step)})")
+                               f"(item {i} is {kind(step)})")
     return tuple(value)
-
-
-def _graph(obj: dict, where: str) -> dict:
-    """The graph fields, checked together; {} when the record has none."""
-    present = [k for k in GRAPH_FIELDS if k in obj]
-    if not present:
-        if "frontiers" in obj:
-            raise DatasetError(f'{where}: "frontiers" needs the graph fields {", ".join(GRAPH_FIELDS)}')
-        return {}
-    missing = [k for k in GRAPH_FIELDS if k not in obj]
-    if missing:
-        raise DatasetError(f'{where}: graph fields come together; "{missing[0]}" is missing '
-                           f'(present: {", ".join(present)})')
-    symbols = _symbols(obj["idx_to_symbol"], where)
-    n = len(symbols)
-    edges = _edges(obj["edges"], n, where)
-    ends = {k: _node(obj[k], k, n, where) for k in ("root", "target", "neg_target")}
-    if ends["target"] == ends["neg_target"]:
-        raise DatasetError(f'{where}: "target" and "neg_target" must differ')
-    _check_acyclic(n, edges, symbols, where)
-    _check_candidates(edges, symbols, ends, where)
-    if not obj["steps"]:
-        raise DatasetError(f'{where}: "steps" is empty; a graph question needs the path from root to target')
-    frontiers = _frontiers(obj["frontiers"], n, where) if "frontiers" in obj else None
-    return dict(idx_to_symbol=symbols, edges=edges, frontiers=frontiers, **ends)
-
-
-def _symbols(value, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise DatasetError(f'{where}: "idx_to_symbol" must be a non-empty list of strings')
-    for i, s in enumerate(value):
-        if not isinstance(s, str) or not s or any(c.isspace() for c in s):
-            raise DatasetError(f'{where}: "idx_to_symbol"[{i}] must be a non-empty string without '
-                               f"whitespace, got {s!r}")
-    if len(set(value)) != len(value):
-        dup = next(s for s in value if value.count(s) > 1)
-        raise DatasetError(f'{where}: "idx_to_symbol" lists {dup!r} more than once')
-    return tuple(value)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)  # JSON true is not node 1
-
-
-def _node(value, key: str, n: int, where: str) -> int:
-    if not _is_int(value) or not 0 <= value < n:
-        raise DatasetError(f'{where}: "{key}" must be a node index in 0..{n - 1}, got {value!r}')
-    return value
-
-
-def _edges(value, n: int, where: str) -> tuple[tuple[int, int], ...]:
-    if not isinstance(value, list):
-        raise DatasetError(f'{where}: "edges" must be a list of [from, to] pairs, got {_kind(value)}')
-    edges = []
-    for i, e in enumerate(value):
-        if not (isinstance(e, list) and len(e) == 2 and all(_is_int(x) for x in e)):
-            raise DatasetError(f'{where}: "edges"[{i}] must be a pair of integers, got {e!r}')
-        if not all(0 <= x < n for x in e):
-            raise DatasetError(f'{where}: "edges"[{i}] = {e} is out of range (nodes 0..{n - 1})')
-        if e[0] == e[1]:
-            raise DatasetError(f'{where}: "edges"[{i}] = {e} is a self loop')
-        edges.append((e[0], e[1]))
-    if len(set(edges)) != len(edges):
-        dup = next(e for e in edges if edges.count(e) > 1)
-        raise DatasetError(f'{where}: "edges" lists {list(dup)} more than once')
-    return tuple(edges)
-
-
-def _check_acyclic(n: int, edges, symbols, where: str) -> None:
-    """Kahn's algorithm; the nodes it cannot remove lie on or after a cycle."""
-    indegree = [0] * n
-    children = [[] for _ in range(n)]
-    for a, b in edges:
-        children[a].append(b)
-        indegree[b] += 1
-    ready = [v for v in range(n) if indegree[v] == 0]
-    removed = 0
-    while ready:
-        v = ready.pop()
-        removed += 1
-        for c in children[v]:
-            indegree[c] -= 1
-            if indegree[c] == 0:
-                ready.append(c)
-    if removed < n:
-        node = _node_on_cycle(children, indegree)
-        raise DatasetError(f'{where}: "edges": graph has a cycle through node {node} '
-                           f"({symbols[node]!r})")
-
-
-def _check_candidates(edges, symbols, ends: dict, where: str) -> None:
-    """Exactly one candidate is reachable from the root: the target."""
-    children: dict[int, list[int]] = {}
-    for a, b in edges:
-        children.setdefault(a, []).append(b)
-    reached, stack = {ends["root"]}, [ends["root"]]
-    while stack:
-        for c in children.get(stack.pop(), ()):
-            if c not in reached:
-                reached.add(c)
-                stack.append(c)
-    root = symbols[ends["root"]]
-    if ends["target"] not in reached:
-        raise DatasetError(f'{where}: "target" ({symbols[ends["target"]]}) is not reachable from "root" ({root})')
-    if ends["neg_target"] in reached:
-        raise DatasetError(f'{where}: "neg_target" ({symbols[ends["neg_target"]]}) is reachable from "root" ({root})')
-
-
-def _node_on_cycle(children, indegree) -> int:
-    """A node on a cycle: walk the leftover graph (every node there has a leftover parent) backwards."""
-    parents = {}
-    for a, kids in enumerate(children):
-        for b in kids:
-            if indegree[a] > 0 and indegree[b] > 0:
-                parents.setdefault(b, a)
-    v = min(parents)
-    seen = set()
-    while v not in seen:
-        seen.add(v)
-        v = parents[v]
-    return v
-
-
-def _frontiers(value, n: int, where: str) -> tuple[tuple[int, ...], ...]:
-    if not isinstance(value, list) or not all(isinstance(f, list) for f in value):
-        raise DatasetError(f'{where}: "frontiers" must be a list of lists of node indices')
-    for depth, frontier in enumerate(value):
-        for v in frontier:
-            if not _is_int(v) or not 0 <= v < n:
-                raise DatasetError(f'{where}: "frontiers"[{depth}] holds {v!r}, not a node index in '
-                                   f"0..{n - 1}")
-    return tuple(tuple(f) for f in value)
 
 
 # ----------------------------------------------------------------------------- files
@@ -243,7 +112,7 @@ def load_records(path: str | os.PathLike) -> list[Record]:
     data = _decode(text, path.name)
     if not isinstance(data, list):
         raise DatasetError(f"{path.name}: the top level must be a JSON list of records, "
-                           f"got {_kind(data)}")
+                           f"got {kind(data)}")
     return _nonempty([parse_record(obj, path.name, i) for i, obj in enumerate(data)], path.name)
 
 

@@ -1,18 +1,39 @@
-"""Graph statistics of ProsQA-style records, and a Markdown table comparing several files."""
+"""Statistics of data files, side by side: size, answers, steps, question length, vocabulary, and the
+graph behind the questions when the records carry one."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
-from latentsearch.data.graphs import shortest_paths
-from latentsearch.data.schema import DatasetError, Record
+from latentsearch.errors import DatasetError
+from latentsearch.tasks.graphs import shortest_paths
+
+
+def text_stats(records) -> dict:
+    """Keys: n, answers ({answer: share}, the 5 commonest), steps (mean count), question_words (mean),
+    question_sentences (mean), word_types (distinct words over questions, steps and answers)."""
+    records = list(records)
+    if not records:
+        raise DatasetError("statistics need at least one record")
+    n = len(records)
+    words = [re.findall(r"\w+|[^\w\s]", r.question) for r in records]
+    vocabulary = {w for r in records for text in (r.question, r.answer, *r.steps) for w in re.findall(r"\w+", text)}
+    return {
+        "n": n,
+        "answers": {a: c / n for a, c in Counter(r.answer for r in records).most_common(5)},
+        "steps": sum(len(r.steps) for r in records) / n,
+        "question_words": sum(sum(w[0].isalnum() for w in ws) for ws in words) / n,
+        "question_sentences": sum(len(re.findall(r"[.?!](?:\s|$)", r.question)) for r in records) / n,
+        "word_types": len(vocabulary),
+    }
 
 
 def graph_stats(records) -> dict:
-    """Means and the path-length histogram of records that carry graph fields.
+    """Means and the path-length histogram of records that carry a graph with a target.
 
-    Keys: n, nodes, edges, steps (mean number of reasoning steps), shortest_path (mean root->target
-    distance), shortest_paths (mean number of shortest paths), step_hist ({path length: fraction}).
+    Keys: n, nodes, edges, shortest_path (mean root->target distance), shortest_paths (mean number of
+    shortest paths), step_hist ({path length: fraction}).
     """
     records = list(records)
     if not records:
@@ -31,31 +52,55 @@ def graph_stats(records) -> dict:
     }
 
 
-def _paths(record: Record, index: int) -> tuple[int, int]:
+def _paths(record, index: int) -> tuple[int, int]:
     """(shortest root->target distance, number of shortest paths) of one record."""
-    if not record.has_graph:
+    if not record.has_graph or record.target is None:
         raise DatasetError(f"record {index}: graph statistics need the graph fields "
-                           "(idx_to_symbol, edges, root, target, neg_target)")
+                           "(idx_to_symbol, edges, root, target)")
     count, path = shortest_paths(len(record.idx_to_symbol), record.edges, record.root, record.target)
     if path is None:
         raise DatasetError(f"record {index}: the target is not reachable from the root")
     return len(path) - 1, count
 
 
+def stats(records) -> dict:
+    """text_stats, plus graph_stats under "graph" when every record has a graph with a target."""
+    out = text_stats(records)
+    if all(r.has_graph and r.target is not None for r in records):
+        out["graph"] = graph_stats(records)
+    return out
+
+
 def format_stats_table(named: dict[str, dict]) -> str:
-    """A Markdown table with one column per `graph_stats` result, keyed by its name (e.g. a file)."""
+    """A Markdown table with one column per `stats` result, keyed by its name (e.g. a file)."""
     names = list(named)
+    answers = sorted({a for s in named.values() for a in s["answers"]})[:6]
     rows = [
         ("records", lambda s: f"{s['n']:,}"),
-        ("nodes (mean)", lambda s: f"{s['nodes']:.2f}"),
-        ("edges (mean)", lambda s: f"{s['edges']:.2f}"),
+        *[(f"answer {a!r}", lambda s, a=a: _share(s["answers"].get(a))) for a in answers if len(answers) <= 4],
         ("reasoning steps (mean)", lambda s: f"{s['steps']:.3f}"),
-        ("shortest path (mean)", lambda s: f"{s['shortest_path']:.3f}"),
-        ("#shortest paths (mean)", lambda s: f"{s['shortest_paths']:.3f}"),
+        ("question words (mean)", lambda s: f"{s['question_words']:.2f}"),
+        ("question sentences (mean)", lambda s: f"{s['question_sentences']:.2f}"),
+        ("word types", lambda s: f"{s['word_types']:,}"),
     ]
-    depths = sorted({k for s in named.values() for k in s["step_hist"]})
-    rows += [(f"steps={k}", lambda s, k=k: f"{100 * s['step_hist'].get(k, 0.0):.1f}%") for k in depths]
+    if all("graph" in s for s in named.values()):
+        rows += _graph_rows(named)
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for label, cell in rows:
         lines.append(f"| {label} | " + " | ".join(cell(named[name]) for name in names) + " |")
     return "\n".join(lines)
+
+
+def _share(value) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _graph_rows(named: dict[str, dict]) -> list:
+    rows = [
+        ("nodes (mean)", lambda s: f"{s['graph']['nodes']:.2f}"),
+        ("edges (mean)", lambda s: f"{s['graph']['edges']:.2f}"),
+        ("shortest path (mean)", lambda s: f"{s['graph']['shortest_path']:.3f}"),
+        ("#shortest paths (mean)", lambda s: f"{s['graph']['shortest_paths']:.3f}"),
+    ]
+    depths = sorted({k for s in named.values() for k in s["graph"]["step_hist"]})
+    return rows + [(f"path length {k}", lambda s, k=k: _share(s["graph"]["step_hist"].get(k, 0.0))) for k in depths]

@@ -19,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from latentsearch import limits
-from latentsearch.generate import left_pad, positions
+from latentsearch.kv import left_pad, positions
 from latentsearch.hmm.hmm import HMM, expected_counts
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from latentsearch.latent.thoughts import LatentState, continue_greedy, prefill, step
+from latentsearch.decode import DecodeState, continue_greedy, prefill, step
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ def mixture_weights(logits: torch.Tensor, config: SoftConfig, generator: torch.G
     return probs, ids
 
 
-def soft_think(model, state: LatentState, config: SoftConfig, stop_ids: tuple[int, ...] = (),
-               generator: torch.Generator | None = None) -> tuple[LatentState, list[int]]:
+def soft_think(model, state: DecodeState, config: SoftConfig, stop_ids: tuple[int, ...] = (),
+               generator: torch.Generator | None = None) -> tuple[DecodeState, list[int]]:
     """Think softly from `state` (after the prompt); returns the new state and each row's step count."""
     embed = model.get_input_embeddings()
     rows = len(state.logits)
@@ -83,7 +83,7 @@ def soft_think(model, state: LatentState, config: SoftConfig, stop_ids: tuple[in
         cold = _cold_counter(logits, cold, config)
         active &= cold < config.cold_patience
     # `thoughts` stays as it was: soft steps are mixtures of token embeddings, not fed-back states.
-    return LatentState(logits, hidden, state.thoughts, cache, mask, pos, passes), steps.tolist()
+    return DecodeState(logits, hidden, state.thoughts, cache, mask, pos, passes), steps.tolist()
 
 
 def _wants_to_stop(logits: torch.Tensor, stop_ids: tuple[int, ...]) -> torch.Tensor:

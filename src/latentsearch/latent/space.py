@@ -21,9 +21,9 @@ from typing import Callable, Sequence
 
 import torch
 
-from latentsearch.generate import positions
+from latentsearch import kv
+from latentsearch.kv import CacheBlock, positions
 from latentsearch.search.base import Node, Tree, Warp
-from latentsearch.search.engine import CacheBlock, gather_rows, make_cache
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,15 @@ class LatentSearchConfig:
 
 
 class _Handle:
-    __slots__ = ("block", "row", "value", "answer", "children")
+    __slots__ = ("block", "row", "value", "answer", "children", "label")
 
-    def __init__(self, block: CacheBlock, row: int, value: float, answer: int):
-        self.block, self.row, self.value, self.answer = block, row, value, answer
+    def __init__(self, block: CacheBlock | None, row: int, value: float, answer: int, label: str = ""):
+        self.block, self.row, self.value, self.answer, self.label = block, row, value, answer, label
         self.children: list[_Handle] | None = None
+
+    def detached(self) -> "_Handle":
+        """The value, answer and label without the cache (a finished node keeps what it found)."""
+        return _Handle(None, self.row, self.value, self.answer, self.label)
 
 
 Verifier = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -57,15 +61,16 @@ class LatentSpace:
     of nodes, (rows, d_model), to (values, answer indices), each (rows,)."""
 
     def __init__(self, model, prompt: Sequence[int], after: Sequence[int], candidates: Sequence[Sequence[int]],
-                 config: LatentSearchConfig = LatentSearchConfig(), verifier: Verifier | None = None):
+                 config: LatentSearchConfig = LatentSearchConfig(), verifier: Verifier | None = None,
+                 token_name: Callable[[int], str] = str):
         if not prompt or not candidates or any(not c for c in candidates):
             raise ValueError("a prompt and non-empty answer candidates are required")
         self.model, self.config, self.verifier = model.eval(), config, verifier
-        self.after, self.candidates = list(after), [list(c) for c in candidates]
-        self.eos_id = -1  # no action ends a path early: paths end at `depth`
-        self.max_new_tokens = config.depth
+        self.after, self.candidates, self.token_name = list(after), [list(c) for c in candidates], token_name
+        self.max_new_tokens = config.depth  # paths end at `depth` thoughts
         self.forward_passes = self.expansions = 0
         self.tree = Tree()
+        self.labels = {0: "prompt"}  # tree node id -> what its move fed (thought, a token, a mixture)
         with torch.no_grad():
             root = self._block(self._run(torch.tensor([list(prompt)]), None, torch.ones(1, len(prompt), dtype=torch.long)))
             value, answer = self._score(root)
@@ -84,9 +89,11 @@ class LatentSpace:
             self.tree.expanded[n.id] = True
         return torch.tensor([[c.value - n.handle.value for c in n.handle.children] for n in nodes])
 
-    def child(self, parent: Node, action: int, logprob: float) -> Node:
-        node_id = self.tree.add(parent.id, int(action), float(logprob))
-        return Node(parent.tokens + (int(action),), float(logprob), node_id, parent.handle.children[action])
+    def child(self, parent: Node, action: int, score: float) -> Node:
+        node_id = self.tree.add(parent.id, int(action), float(score))
+        handle = parent.handle.children[action]
+        self.labels[node_id] = handle.label
+        return Node(parent.tokens + (int(action),), float(score), node_id, handle)
 
     def is_final(self, node: Node) -> bool:
         return len(node.tokens) >= self.config.depth
@@ -107,14 +114,22 @@ class LatentSpace:
             return
         actions = self.config.n_actions
         repeated = [h for h in handles for _ in range(actions)]
-        keys, values, mask = gather_rows(repeated)
+        keys, values, mask = kv.gather(repeated)
         inputs = torch.cat([self._action_inputs(h) for h in handles])  # (rows, d_model)
         mask = torch.cat([mask, torch.ones(len(repeated), 1, dtype=mask.dtype)], dim=1)
-        block = self._block(self._run(None, make_cache(self.model.config, keys, values), mask, embeds=inputs[:, None]))
+        block = self._block(self._run(None, kv.make(self.model.config, keys, values), mask, embeds=inputs[:, None]))
         value, answer = self._score(block)
         for i, h in enumerate(handles):
             rows = range(i * actions, (i + 1) * actions)
-            h.children = [_Handle(block, r, float(value[r]), int(answer[r])) for r in rows]
+            names = self._action_names(h)
+            h.children = [_Handle(block, r, float(value[r]), int(answer[r]), name) for r, name in zip(rows, names)]
+
+    def _action_names(self, handle: _Handle) -> list[str]:
+        """What each action feeds: the thought, a token by name, the mixture of those tokens."""
+        ids = handle.block.logprobs[handle.row].topk(self.config.top_k).indices.tolist() if self.config.top_k else []
+        tokens = [self.token_name(i) for i in ids]
+        mixture = [f"mix({', '.join(tokens)})"] if self.config.top_k and self.config.soft else []
+        return ["thought"] + tokens + mixture
 
     def _action_inputs(self, handle: _Handle) -> torch.Tensor:
         """(n_actions, d_model): the continuous thought, the top-k token embeddings, their mixture."""
@@ -138,9 +153,7 @@ class LatentSpace:
     def _block(self, run) -> CacheBlock:
         out, mask = run
         hidden = out.last_hidden_state[:, -1]
-        logprobs = self.model.get_output_embeddings()(hidden).float().log_softmax(-1)
-        layers = out.cache.layers
-        return CacheBlock([la.keys for la in layers], [la.values for la in layers], mask, logprobs, hidden)
+        return CacheBlock.of(out.cache, mask, self.model.get_output_embeddings()(hidden), hidden)
 
     def _score(self, block: CacheBlock) -> tuple[torch.Tensor, torch.Tensor]:
         """(rows,) log p(after + best candidate | row) and the best candidate's index, in one pass."""
@@ -155,9 +168,9 @@ class LatentSpace:
             ids[c::n_cand, : len(seq)] = torch.tensor(seq)
             known[c::n_cand, : len(seq)] = True
         picks = [SimpleNamespace(block=block, row=r) for r in range(rows) for _ in range(n_cand)]
-        keys, values, mask = gather_rows(picks)
+        keys, values, mask = kv.gather(picks)
         mask = torch.cat([mask, torch.ones_like(ids)], dim=1)
-        out, _ = self._run(ids, make_cache(self.model.config, keys, values), mask)
+        out, _ = self._run(ids, kv.make(self.model.config, keys, values), mask)
         later = self.model.get_output_embeddings()(out.last_hidden_state[:, :-1]).float().log_softmax(-1)
         first = block.logprobs.repeat_interleave(n_cand, 0)[:, None]  # predicts token 0 of every sequence
         logprobs = torch.cat([first, later], dim=1).gather(2, ids[:, :, None])[:, :, 0]  # (rows*C, width)

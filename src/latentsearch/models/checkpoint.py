@@ -19,14 +19,12 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 
 import latentsearch
 from latentsearch import faults
+from latentsearch.models import shipped
 from latentsearch.data.tokenizer import Codec
+from latentsearch.errors import CheckpointError
 from latentsearch.io import atomic_write_json
 
 REQUIRED_FILES = ("config.json", "model.safetensors", "meta.json", "tokenizer.json", "rendering.txt")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint folder that cannot be loaded."""
 
 
 def git_sha() -> str | None:
@@ -72,8 +70,9 @@ def _swap_into_place(tmp: Path, folder: Path) -> None:
 
 
 def resolve(folder) -> Path:
-    """The folder itself, or its `.old` twin when a crash hit between the two renames."""
-    folder = Path(folder)
+    """A shipped model's folder for its short name; else the folder itself, or its `.old` twin when a
+    crash hit between the two renames."""
+    folder = Path(shipped.resolve(str(folder)))
     old = folder.with_name(folder.name + ".old")
     return old if not folder.exists() and old.exists() else folder
 

@@ -1,11 +1,16 @@
-"""Tiny causal LMs built from a config (GPT-2, Llama, Qwen2 families), or any HF causal LM from a path."""
+"""Tiny causal LMs built from a config (GPT-2, Llama, Qwen2 families), or any HF causal LM from a path.
+
+transformers is imported inside the functions that build models, so that `ModelConfig` (and the
+command line that fills it) loads without it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, PreTrainedModel, Qwen2Config
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 FAMILIES = ("gpt2", "llama", "qwen2")
 
@@ -18,6 +23,7 @@ class ModelConfig:
     n_head: int = 4  # attention heads
     d_ff: int = 0  # feed-forward width; 0 means 4 * d_model
     max_positions: int = 512  # longest sequence the model accepts
+    dropout: float = 0.0  # residual, embedding and attention dropout (0 is fastest on a CPU)
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -29,35 +35,44 @@ class ModelConfig:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head ({self.n_head})")
         if self.d_ff < 0:
             raise ValueError(f"d_ff must be >= 0, got {self.d_ff}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 def hf_config(config: ModelConfig, vocab_size: int, pad_id: int, eos_id: int):
-    """The transformers config for a tiny model: dropout 0 and exact gelu (dropout costs ~20% on CPU)."""
+    """The transformers config for a tiny model: exact gelu, dropout 0 unless asked (it costs ~20% on a CPU)."""
+    from transformers import GPT2Config, LlamaConfig, Qwen2Config
+
     d_ff = config.d_ff or 4 * config.d_model
     ids = dict(vocab_size=vocab_size, pad_token_id=pad_id, eos_token_id=eos_id, bos_token_id=eos_id)
     if config.family == "gpt2":
         return GPT2Config(
             n_embd=config.d_model, n_layer=config.n_layer, n_head=config.n_head, n_inner=d_ff,
             n_positions=config.max_positions, activation_function="gelu",
-            resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, **ids,
+            resid_pdrop=config.dropout, embd_pdrop=config.dropout, attn_pdrop=config.dropout, **ids,
         )
     family_config = LlamaConfig if config.family == "llama" else Qwen2Config
     return family_config(
         hidden_size=config.d_model, num_hidden_layers=config.n_layer,
         num_attention_heads=config.n_head, num_key_value_heads=config.n_head,
         intermediate_size=d_ff, max_position_embeddings=config.max_positions,
-        tie_word_embeddings=True, attention_dropout=0.0, **ids,
+        tie_word_embeddings=True, attention_dropout=config.dropout, **ids,
     )
 
 
 def build_model(config: ModelConfig, vocab_size: int, pad_id: int, eos_id: int, seed: int = 0) -> PreTrainedModel:
     """A freshly initialised model; the seed fixes its weights."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
     torch.manual_seed(seed)
     return AutoModelForCausalLM.from_config(hf_config(config, vocab_size, pad_id, eos_id))
 
 
 def load_pretrained(name_or_path: str, **kwargs) -> PreTrainedModel:
     """Any HF causal LM; safetensors only and never remote code."""
+    from transformers import AutoModelForCausalLM
+
     return AutoModelForCausalLM.from_pretrained(
         name_or_path, trust_remote_code=False, use_safetensors=True, **kwargs
     )
@@ -73,3 +88,18 @@ def check_context(model: PreTrainedModel, length: int, what: str) -> None:
 def context_length(model: PreTrainedModel) -> int:
     config = model.config
     return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", 2048)
+
+
+def set_dropout(model: PreTrainedModel, p: float) -> PreTrainedModel:
+    """Every dropout of a built model set to `p` (modules and config), e.g. to fine-tune with dropout."""
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = p
+        if isinstance(getattr(module, "attention_dropout", None), float):  # Llama / Qwen2 attention
+            module.attention_dropout = p
+    for key in ("resid_pdrop", "embd_pdrop", "attn_pdrop", "attention_dropout"):
+        if hasattr(model.config, key):
+            setattr(model.config, key, p)
+    return model

@@ -44,7 +44,7 @@ def _load_hf(spec: str):
         raise CheckpointError(f"{spec}: cannot load a model: {first}") from None
 
 
-def load_trainable(spec: str):
+def load_trainable(spec: str, task: str = "text"):
     """(model, codec) to fine-tune a pretrained LM with its own tokenizer: `smollm2` or an HF path.
 
     Our special tokens (<bot>, <eot>, <pad>, ...) are added to its tokenizer and its embedding
@@ -58,7 +58,7 @@ def load_trainable(spec: str):
         model, tokenizer = load_smollm2()
     else:
         model, tokenizer = _load_hf(spec)
-    codec = Codec.wrap(tokenizer.backend_tokenizer)
+    codec = Codec.wrap(tokenizer.backend_tokenizer, task)
     model.resize_token_embeddings(len(codec))
     return model, codec
 
@@ -67,6 +67,11 @@ def _from_checkpoint(folder: str) -> TextLM:
     from latentsearch.models.checkpoint import load_checkpoint
 
     model, codec, _ = load_checkpoint(folder)
+    return from_codec(model, codec)
+
+
+def from_codec(model, codec) -> TextLM:
+    """A checkpoint's model with its own word-level codec."""
 
     def token_id(text: str) -> int:
         if text not in codec.vocab:

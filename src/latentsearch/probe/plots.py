@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from latentsearch.io import atomic_write_bytes
-from latentsearch.probe.frontier import CANDIDATES, CLASSES, PATH_CLASSES
+from latentsearch.probe.frontier import CANDIDATES, CLASSES
 
 COLOURS = {"frontier": "#d62728", "reached": "#1f77b4", "later": "#ff7f0e", "unreachable": "#7f7f7f",
            "target": "#2ca02c", "distractor": "#9467bd"}
@@ -47,7 +47,7 @@ def plot_path_classes(result: dict, path: Path) -> Path:
     ks = sorted(result["path_classes"], key=int)
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     bottom = [0.0] * len(ks)
-    for name in PATH_CLASSES:
+    for name in result["path_classes"][ks[0]]:
         shares = [result["path_classes"][k][name] for k in ks]
         ax.bar([str(k) for k in ks], shares, bottom=bottom, label=name)
         bottom = [b + s for b, s in zip(bottom, shares)]

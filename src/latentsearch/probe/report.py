@@ -1,10 +1,11 @@
 """`latentsearch report RUN_DIR -o report.html`: one self-contained page from a probe folder.
 
 Reads RUN_DIR/probe.json (from `latentsearch probe`), its figures, and, when present,
-RUN_DIR/search.json (rows of algorithm, accuracy, forward passes, e.g. from
-benchmarks/latent_search_prosqa.py --json). Figures are embedded as data URIs; the chosen
-question's thoughts and search tree are drawn in the page by a small script from embedded JSON,
-so the file needs nothing beside it.
+RUN_DIR/search.json (rows of algorithm, accuracy, forward passes, e.g. from the latent-search
+benchmark). The page shows, before any table, the chosen question's graph lit by each thought and
+its latent search tree drawn as a tree; then the frontier and path-class tables and figures, and the
+thoughts' top tokens. Figures are embedded as data URIs, and the question's data as JSON that a
+small script reads, so the file needs nothing beside it.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import json
 from pathlib import Path
 
 from latentsearch.io import atomic_write_text
-from latentsearch.probe.frontier import CANDIDATES, CLASSES, PATH_CLASSES
+from latentsearch.probe.frontier import CANDIDATES, CLASSES
 
 STYLE = """
-body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
+body{font:15px/1.5 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}
-.tok{display:inline-block;margin-right:.6em}.frontier{color:#c00;font-weight:600}
-ul.tree{font-family:monospace;font-size:13px}.note{color:#555}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%;height:auto}
+.tok{display:inline-block;margin-right:.6em}.frontier{color:#c00;font-weight:600}.note{color:#555}
+figure{margin:1em 0}figcaption{color:#555;font-size:13px}
 """
 
 SCRIPT = """
@@ -45,48 +46,40 @@ q.thoughts.forEach((t, i) => {
   row.insertCell().textContent = t.entropy.toFixed(2);
   row.insertCell().textContent = (t.mass.frontier).toFixed(3);
 });
-function grow(list, node) {
-  const item = document.createElement('li');
-  item.textContent = node.label;
-  list.appendChild(item);
-  if (node.children.length) {
-    const sub = document.createElement('ul');
-    node.children.forEach(child => grow(sub, child));
-    item.appendChild(sub);
-  }
-}
-if (data.tree) grow(document.getElementById('tree'), data.tree);
 """
+
+
+class ReportError(ValueError):
+    """A probe folder that cannot be turned into a report."""
 
 
 def build_report(run_dir: str | Path, question: int = 0) -> str:
     run_dir = Path(run_dir)
-    if not (run_dir / "probe.json").is_file():
-        raise FileNotFoundError(f"{run_dir}: no probe.json (run `latentsearch probe ... -o {run_dir}` first)")
-    probe = json.loads((run_dir / "probe.json").read_text())
+    probe = _read_probe(run_dir)
     if not 0 <= question < len(probe["questions"]):
         raise ValueError(f"--question must be in [0, {len(probe['questions'])}), got {question}")
-    search = json.loads((run_dir / "search.json").read_text()) if (run_dir / "search.json").is_file() else []
+    search = _read_json(run_dir / "search.json") if (run_dir / "search.json").is_file() else []
     chosen = probe["questions"][question]
-    payload = {"question": chosen, "frontiers": chosen.get("frontier_tokens", {}), "tree": chosen.get("tree")}
+    payload = {"question": chosen, "frontiers": chosen.get("frontier_tokens", {})}
     parts = [
-        f"<h1>latentsearch report</h1><p class=note>{probe['n']} questions, {probe['thoughts']} continuous "
-        f"thoughts, accuracy {probe['accuracy']:.1%}.</p>",
+        f"<h1>latentsearch report</h1><p class=note>{probe['n']} {html.escape(probe.get('task', 'prosqa'))} "
+        f"questions, {probe['thoughts']} continuous thoughts, accuracy {probe['accuracy']:.1%}.</p>",
+        f"<h2>Question {question}: the thoughts walking through its graph</h2>"
+        "<p id=question-text></p><p id=question-verdict></p>",
+        _graph_figure(chosen, question),
+        _tree_section(chosen.get("tree")),
         _search_section(search, run_dir),
-        "<h2>Where each thought puts its probability</h2>",
+        "<h2>Where each thought puts its probability (all questions)</h2>",
         _frontier_table(probe), _image(run_dir / "frontier_mass.png", "frontier mass by thought"),
-        "<h2>Path classes when language is forced after k thoughts</h2>",
-        _path_table(probe), _image(run_dir / "path_classes.png", "path classes by k"),
-        f"<h2>Question {question}</h2><p id=question-text></p><p id=question-verdict></p>",
+        _path_section(probe, run_dir),
+        f"<h2>Question {question}: each thought's top tokens</h2>"
         "<table id=thoughts><thead><tr><th>thought</th><th>top tokens through the LM head "
         "(red: on the BFS frontier)</th><th>entropy</th><th>frontier mass</th></tr></thead><tbody></tbody></table>",
-        "<h3>Latent beam tree</h3>" + ("<ul id=tree class=tree></ul>" if payload["tree"] else
-                                        "<p class=note>(no tree kept for this question: see probe --trees)</p>"),
         f"<script type=application/json id=question-data>{_json_for_script(payload)}</script>",
         f"<script>{SCRIPT}</script>",
     ]
-    return f"<!doctype html><html><head><meta charset=utf-8><title>latentsearch report</title><style>{STYLE}</style>" \
-           f"</head><body>{''.join(parts)}</body></html>"
+    return "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content='width=device-width'>" \
+           f"<title>latentsearch report</title><style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
 
 
 def write_report(run_dir: str | Path, output: str | Path, question: int = 0) -> Path:
@@ -94,15 +87,73 @@ def write_report(run_dir: str | Path, output: str | Path, question: int = 0) -> 
     return Path(output)
 
 
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise ReportError(f"{path}: not a JSON file ({type(err).__name__})") from None
+
+
+def _read_probe(run_dir: Path) -> dict:
+    path = run_dir / "probe.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir}: no probe.json (run `latentsearch probe ... -o {run_dir}` first)")
+    probe = _read_json(path)
+    needed = ("n", "thoughts", "accuracy", "frontier", "path_classes", "questions")
+    missing = [k for k in needed if not isinstance(probe, dict) or k not in probe]
+    if missing or not probe["questions"]:
+        raise ReportError(f"{path}: not written by `latentsearch probe` (missing {', '.join(missing) or 'questions'})")
+    return probe
+
+
 def _json_for_script(value) -> str:
-    return json.dumps(value).replace("</", "<\\/")  # a string holding </script> must not end the block
+    """JSON that no string inside can break out of: every <, > and & escaped (</script>, <!--)."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _data_uri(data: bytes, kind: str) -> str:
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
 
 
 def _image(path: Path, alt: str) -> str:
     if not path.is_file():
         return f"<p class=note>({path.name} not drawn: matplotlib missing or --no-plots)</p>"
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{html.escape(alt)}" src="{_data_uri(path.read_bytes(), "image/png")}">'
+
+
+def _figure(draw, alt: str, caption: str, figure_id: str) -> str:
+    """An SVG drawn now (matplotlib and networkx), embedded; a note when they are not installed."""
+    try:
+        svg = draw()
+    except ImportError:
+        return f"<p class=note>({alt} not drawn: matplotlib and networkx are needed)</p>"
+    return (f'<figure id={figure_id}><img alt="{html.escape(alt)}" src="{_data_uri(svg, "image/svg+xml")}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _graph_figure(question: dict, index: int) -> str:
+    from latentsearch.probe.figures import thoughts_on_graph
+
+    graph = question["graph"]
+    caption = ("Each panel is the question's graph, laid out by distance from the root (left); a node's colour is "
+               "the probability that thought k puts on it through the LM head; the true frontier F_k is outlined "
+               "in red, the answer path in orange.")
+    return _figure(lambda: thoughts_on_graph(graph, question["node_probs"], graph["path"]),
+                   f"the graph of question {index} lit by each thought", caption, "graph-figure")
+
+
+def _tree_section(tree: dict | None) -> str:
+    if not tree:
+        return "<p class=note>(no latent search tree kept for this question: see probe --trees)</p>"
+    from latentsearch.probe.figures import search_tree
+
+    caption = ("Latent beam search over thought sequences (children: the continuous thought, the top-2 token "
+               "embeddings, their mixture), ranked by the answer's likelihood; the chosen path in orange, pruned "
+               "nodes hollow.")
+    figure = _figure(lambda: search_tree(tree["tree"], tree["labels"], tree["chosen"]),
+                     "the latent beam search tree", caption, "tree-figure")
+    note = f"<p class=note id=tree-note>{html.escape(tree['note'])}</p>" if tree.get("note") else ""
+    return f"<h2>Its latent search tree (answer: {html.escape(str(tree.get('answer')))})</h2>{figure}{note}"
 
 
 def _table(header: list[str], rows: list[list[str]], table_id: str) -> str:
@@ -123,10 +174,14 @@ def _frontier_table(probe: dict) -> str:
     return _table(header, rows, "frontier")
 
 
-def _path_table(probe: dict) -> str:
+def _path_section(probe: dict, run_dir: Path) -> str:
     classes = probe["path_classes"]
-    rows = [[f"k = {k}"] + [f"{classes[k][c]:.0%}" for c in PATH_CLASSES] for k in sorted(classes, key=int)]
-    return _table(["", *PATH_CLASSES], rows, "path-classes")
+    if not classes:
+        return ""
+    names = list(next(iter(classes.values())))
+    rows = [[f"k = {k}"] + [f"{classes[k][c]:.0%}" for c in names] for k in sorted(classes, key=int)]
+    return ("<h2>Path classes when language is forced after k thoughts</h2>" + _table(["", *names], rows, "path-classes")
+            + _image(run_dir / "path_classes.png", "path classes by k"))
 
 
 def _search_section(search: list[dict], run_dir: Path) -> str:

@@ -1,9 +1,11 @@
 """`latentsearch probe`: read every continuous thought of a checkpoint on graph questions.
 
 For each question: run N thoughts, read each through the logit lens (top tokens, entropy, top-k
-mass), measure its frontier mass, then -- for k = 0..N -- force language after k thoughts and
-classify the path (Coconut's Figure 5). Writes probe.json (summary + per-question readings) and,
-with matplotlib, the figures, into one folder that `latentsearch report` turns into a page.
+mass), measure its mass on the BFS classes of the question's graph (the task says what the graph
+is), then -- for tasks with Coconut's path classes (ProsQA) -- force language after k = 0..N
+thoughts and classify the path (Coconut's Figure 5). Writes probe.json (summary + per-question
+readings) and, with matplotlib, the figures, into one folder that `latentsearch report` turns into
+a page.
 """
 
 from __future__ import annotations
@@ -12,70 +14,85 @@ import math
 from collections import Counter
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
+from latentsearch import tasks
 from latentsearch.data.examples import encode_record
-from latentsearch.data.graphs import bfs_frontiers
 from latentsearch.data.schema import Record
 from latentsearch.data.tokenizer import ANSWER_MARK, Codec
-from latentsearch.evaluate import candidate_answers, evaluate, path_nodes
-from latentsearch.latent.space import LatentSearchConfig, LatentSpace
+from latentsearch.evaluate import candidate_answers, evaluate
 from latentsearch.io import atomic_write_json
-from latentsearch.probe.frontier import CANDIDATES, CLASSES, PATH_CLASSES, frontier_mass, path_class
+from latentsearch.latent.space import LatentSearchConfig, LatentSpace
+from latentsearch.methods import Recipe
+from latentsearch.probe.frontier import CANDIDATES, CLASSES, frontier_mass
 from latentsearch.probe.lens import lens_logits, read
 from latentsearch.search import beam_search
-from latentsearch.train.methods import Recipe
+from latentsearch.tasks.graphs import bfs_frontiers
 
 
 def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int, n_thoughts: int,
-          top: int = 5, trees: int = 10, tree_width: int = 4, source: str = "data") -> dict:
-    """Thought readings and frontier mass with `n_thoughts` thoughts; path classes for k = 0..n_thoughts;
-    the latent beam trees of the first `trees` questions (for the report)."""
+          top: int = 5, trees: int = 10, tree_width: int = 4, source: str = "data", progress: bool = False) -> dict:
+    """Thought readings and frontier mass with `n_thoughts` thoughts; path classes for k = 0..n_thoughts
+    (tasks that define them); the latent beam trees of the first `trees` questions (for the report).
+    `progress`: one bar over the passes (the thoughts, each k of the path classes, each tree)."""
+    task = tasks.get(codec.task)
     if not recipe.method.uses_thoughts():
         raise ValueError(f"method {recipe.method.name!r} has no continuous thoughts to probe")
-    if not all(r.has_graph for r in records):
-        raise ValueError("probing needs graph records (idx_to_symbol, edges, root, target)")
-    run = evaluate(model, codec, records, recipe, stage=stage, n_thoughts=n_thoughts, source=source)
-    questions = [_question(model, codec, r, thoughts, row, top) for r, thoughts, row in
+    missing = next((i for i, r in enumerate(records) if task.graph(r) is None), None)
+    if missing is not None:
+        raise ValueError(f"{source}, record {missing}: probing needs the graph behind a question "
+                         "(ProsQA's idx_to_symbol, edges, root, target; ProntoQA's ontology)")
+    ks = range(n_thoughts + 1) if getattr(task, "path_classes", None) else range(0)
+    run = evaluate(model, codec, records, recipe, stage=stage, n_thoughts=n_thoughts, source=source)  # checks them
+    bar = tqdm(total=1 + len(ks) + min(trees, len(records)), initial=1, desc="probe", disable=not progress)
+    questions = [_question(model, codec, task, r, thoughts, row, top) for r, thoughts, row in
                  zip(records, run.thoughts, run.rows)]
-    classes = {k: _path_classes(model, codec, records, recipe, stage, k) for k in range(n_thoughts + 1)}
+    classes = {}
+    for k in ks:
+        classes[k] = _path_classes(model, codec, task, records, recipe, stage, k)
+        bar.update(1)
     for question, record in zip(questions[:trees], records):
-        question["tree"] = latent_tree(model, codec, record, recipe, n_thoughts, tree_width)
-    return {"n": len(records), "thoughts": n_thoughts, "accuracy": run.summary["accuracy"],
+        question["tree"] = latent_tree(model, codec, record, recipe, n_thoughts, tree_width, question["predicted"])
+        bar.update(1)
+    bar.close()
+    return {"n": len(records), "thoughts": n_thoughts, "task": task.name, "accuracy": run.summary["accuracy"],
             "frontier": _mean_mass(questions, n_thoughts), "path_classes": classes, "questions": questions}
 
 
-def _question(model, codec, record: Record, thoughts, row: dict, top: int) -> dict:
-    node_token = [codec.token_id(s) for s in record.idx_to_symbol]
+def _question(model, codec, task, record: Record, thoughts, row: dict, top: int) -> dict:
+    graph = task.graph(record)
+    node_tokens = [[codec.token_id(w) for w in task.node_words(record, v) if w in codec.vocab]
+                   for v in range(len(graph.symbols))]
     logits = lens_logits(model, thoughts)  # (n_thoughts, vocab)
-    readings = []
-    for k, (reading, probs) in enumerate(zip(read(logits, top), logits.float().softmax(-1)), 1):
-        mass = frontier_mass(probs.cpu(), record, k, node_token)
+    readings, node_probs = [], []
+    for k, (reading, probs) in enumerate(zip(read(logits, top), logits.float().softmax(-1).cpu()), 1):
+        mass = frontier_mass(probs, graph, k, node_tokens)
         readings.append({"top": [codec.decode([i]) for i in reading.top_ids], "probs": reading.top_probs,
                          "entropy": reading.entropy, "top_mass": reading.top_mass,
                          "mass": mass.total, "mass_per_node": mass.per_node})
-    frontiers = bfs_frontiers(len(record.idx_to_symbol), record.edges, record.root)
+        node_probs.append([round(float(probs[ids].sum()), 6) for ids in node_tokens])
+    frontiers = bfs_frontiers(len(graph.symbols), graph.edges, graph.root)
     return {"question": record.question, "answer": row["gold"], "predicted": row["predicted"],
-            "correct": row["exact"], "thoughts": readings,
-            "frontier_tokens": {k: [record.idx_to_symbol[v] for v in f] for k, f in enumerate(frontiers) if k}}
+            "correct": row["exact"], "thoughts": readings, "node_probs": node_probs,
+            "graph": graph.to_dict(frontiers),
+            "frontier_tokens": {k: [graph.symbols[v] for v in f] for k, f in enumerate(frontiers) if k}}
 
 
-ACTION_NAMES = ("thought", "token 1", "token 2", "mixture")
-
-
-def latent_tree(model, codec, record: Record, recipe: Recipe, n_thoughts: int, width: int) -> dict:
-    """The explored tree of a latent beam search on one question, nested, for drawing."""
+def latent_tree(model, codec, record: Record, recipe: Recipe, n_thoughts: int, width: int, model_answer: str) -> dict:
+    """One question's latent beam search (children: the thought, the top-2 tokens, their mixture; value:
+    the answer's likelihood) as plain data for drawing: the tree, each node's move named, the chosen path."""
     item = recipe.prompt_item(encode_record(record, codec), recipe.curriculum.final_stage, n_thoughts)
-    names = [record.idx_to_symbol[record.target], record.idx_to_symbol[record.neg_target]]
+    answers = tasks.get(codec.task).candidates(record, codec.rendering)
     space = LatentSpace(model, item.prompt, item.after, candidate_answers(record, codec),
-                        LatentSearchConfig(n_thoughts, top_k=2))
+                        LatentSearchConfig(n_thoughts, top_k=2), token_name=lambda i: codec.decode([i]) or str(i))
     out = beam_search(space, width=width, length_penalty=0.0)
-    tree = out.tree
-    nodes = [{"label": f"root: answer {names[space.root().handle.answer]}", "children": []}]
-    for i in range(1, len(tree["parent"])):
-        label = f"{ACTION_NAMES[tree['token'][i]]}  score {tree['logprob'][i]:+.2f}"
-        nodes.append({"label": label + ("" if tree["expanded"][i] else "  (not expanded)"), "children": []})
-        nodes[tree["parent"][i]]["children"].append(nodes[i])
-    nodes[0]["label"] += f"; best path {' > '.join(ACTION_NAMES[a] for a in out.sequences[0])}"
-    return nodes[0]
+    tree_answer = answers[out.nodes[0].handle.answer]
+    note = "" if tree_answer == model_answer else (
+        f"The tree's best path answers {tree_answer}, the model's own single path {model_answer or '(nothing)'}: the "
+        "search ranks thought sequences by how surely they answer, and token or mixture inputs the model never "
+        "saw in training can make it confidently wrong.")
+    return {"tree": out.tree, "labels": [space.labels.get(i, "?") for i in range(len(out.tree["parent"]))],
+            "chosen": out.path(), "answer": tree_answer, "note": note}
 
 
 def _mean_mass(questions: list[dict], n_thoughts: int) -> list[dict]:
@@ -97,15 +114,12 @@ def _nanmean(values: list[float]) -> float:
     return sum(kept) / len(kept) if kept else math.nan
 
 
-def _path_classes(model, codec, records, recipe, stage, k: int) -> dict[str, float]:
+def _path_classes(model, codec, task, records, recipe, stage, k: int) -> dict[str, float]:
     """Share of each path class when language is forced after k thoughts."""
     rows = evaluate(model, codec, records, recipe, stage=stage, n_thoughts=k).rows
-    counts = Counter()
-    for record, row in zip(records, rows):
-        steps = row["output"].split(ANSWER_MARK)[0]
-        nodes = path_nodes(steps, record) if steps.strip() else []
-        counts[path_class(record, k, nodes, row["exact"])] += 1
-    return {name: counts[name] / len(records) for name in PATH_CLASSES}
+    counts = Counter(task.path_class(record, k, row["output"].split(ANSWER_MARK)[0], row["exact"])
+                     for record, row in zip(records, rows))
+    return {name: counts[name] / len(records) for name in task.path_classes}
 
 
 def _finite(value):
@@ -117,8 +131,9 @@ def _finite(value):
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def write_probe(result: dict, folder: str | Path, plots: bool = True) -> list[Path]:
-    """probe.json and, when matplotlib is installed, the figures; returns the files written."""
+def write_probe(result: dict, folder: str | Path, plots: bool = True, figures: int = 3) -> list[Path]:
+    """probe.json and, when matplotlib is installed, the figures (the thoughts on the graph of the first
+    `figures` questions among them); returns the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_json(folder / "probe.json", _finite(result))
@@ -126,6 +141,23 @@ def write_probe(result: dict, folder: str | Path, plots: bool = True) -> list[Pa
     if plots:
         from latentsearch.probe.plots import plot_frontier, plot_path_classes
 
-        written += [plot_frontier(result, folder / "frontier_mass.png"),
-                    plot_path_classes(result, folder / "path_classes.png")]
+        written.append(plot_frontier(result, folder / "frontier_mass.png"))
+        if result["path_classes"]:
+            written.append(plot_path_classes(result, folder / "path_classes.png"))
+        written += _graph_figures(result, folder, figures)
+    return written
+
+
+def _graph_figures(result: dict, folder: Path, count: int) -> list[Path]:
+    """thoughts_q{i}.svg: question i's graph once per thought, lit by that thought's node probabilities."""
+    from latentsearch.io import atomic_write_bytes
+    from latentsearch.probe.figures import thoughts_on_graph
+
+    written = []
+    for i, question in enumerate(result["questions"][:count]):
+        graph = question["graph"]
+        path = folder / f"thoughts_q{i}.svg"
+        title = f"question {i}: answer {question['predicted'] or '(none)'} ({'right' if question['correct'] else 'wrong'})"
+        atomic_write_bytes(path, thoughts_on_graph(graph, question["node_probs"], graph["path"], title=title))
+        written.append(path)
     return written

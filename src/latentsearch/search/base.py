@@ -1,8 +1,11 @@
 """The search protocol: nodes, the space an algorithm explores, the explored tree and the result.
 
-An algorithm sees a language model only through a `Space`: `root()`, `expand(nodes)` (next-token
-log-probabilities of many nodes in one batch), `child(parent, token, logprob)`, `is_final(node)`
-and, for state keys, `hidden(nodes)`. Nothing here imports transformers or a tokenizer.
+An algorithm sees a language model only through a `Space`: `root()`, `expand(nodes)` (the score of
+every move from many nodes, in one batch), `child(parent, move, score)`, `is_final(node)` and, for
+state keys, `hidden(nodes)`. A move's score is additive along a path: in token space a move is a
+token and its score the token's log-probability (engine.Engine); in latent space a move is a way to
+continue thinking and its score the change of the node's value (latent/space.py). Nothing here
+imports transformers or a tokenizer.
 """
 
 from __future__ import annotations
@@ -10,15 +13,17 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
-import torch
+if TYPE_CHECKING:
+    import torch
+
 
 
 @dataclass(frozen=True, eq=False)
 class Node:
-    tokens: tuple[int, ...]  # generated tokens after the prompt
-    logprob: float  # cumulative log-probability of `tokens` given the prompt (after any warping)
+    tokens: tuple[int, ...]  # the moves from the root: generated tokens after the prompt, or latent moves
+    score: float  # the sum of the moves' scores: in token space the log-probability of `tokens` (after any warping)
     id: int = 0  # index of this node in the space's explored tree
     handle: Any = field(default=None, repr=False)  # the engine's pointer into its KV cache; opaque here
 
@@ -26,8 +31,10 @@ class Node:
         return len(self.tokens)
 
     def detached(self) -> "Node":
-        """The same node without its cache handle (frees the cache of a node that is never expanded)."""
-        return dataclasses.replace(self, handle=None)
+        """The same node without its cache (frees the cache of a node that is never expanded); a handle
+        with a `detached()` method keeps what that returns (e.g. a latent node's value and answer)."""
+        light = getattr(self.handle, "detached", None)
+        return dataclasses.replace(self, handle=light() if light else None)
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,8 @@ class Warp:
     min_p: float = 0.0  # drop tokens below min_p times the top probability (0 = none)
 
     def __post_init__(self):
-        if not (math.isfinite(self.temperature) and self.temperature > 0):
-            raise ValueError(f"temperature must be a finite number > 0, got {self.temperature}")
+        if not (math.isfinite(self.temperature) and 1e-3 <= self.temperature <= 1e3):
+            raise ValueError(f"temperature must be in [0.001, 1000], got {self.temperature}")
         if self.top_k < 0:
             raise ValueError(f"top_k must be >= 0, got {self.top_k}")
         if not 0 < self.top_p <= 1:
@@ -57,7 +64,6 @@ class Warp:
 class Space(Protocol):
     """What a search algorithm may ask of the model (see engine.Engine for the implementation)."""
 
-    eos_id: int
     max_new_tokens: int  # longest continuation; a node this long is final
     forward_passes: int  # model calls so far, the prompt's prefill included
     expansions: int  # nodes expanded so far
@@ -66,13 +72,13 @@ class Space(Protocol):
     def root(self) -> Node: ...
 
     def expand(self, nodes: Sequence[Node], warp: Warp | None = None) -> torch.Tensor:
-        """(len(nodes), vocab) log-probabilities of the next token of each node."""
+        """(len(nodes), moves) the score of every move from each node (token space: next-token log-probs)."""
 
-    def child(self, parent: Node, token: int, logprob: float) -> Node:
-        """The node `parent + token` whose cumulative log-prob is `logprob` (recorded in the tree)."""
+    def child(self, parent: Node, move: int, score: float) -> Node:
+        """The node `parent + move` whose cumulative score is `score` (recorded in the tree)."""
 
     def is_final(self, node: Node) -> bool:
-        """The node ends in the end-of-sequence token or has reached the length limit."""
+        """The node ends the sequence (end-of-sequence token, length limit, last thought)."""
 
     def hidden(self, nodes: Sequence[Node]) -> torch.Tensor:
         """(len(nodes), d_model) last-layer hidden state at each node's last token."""
@@ -84,14 +90,14 @@ class Tree:
     def __init__(self):
         self.parent: list[int] = [-1]
         self.token: list[int] = [-1]
-        self.logprob: list[float] = [0.0]
+        self.score: list[float] = [0.0]
         self.expanded: list[bool] = [False]
         self.merged_into: dict[int, int] = {}
 
-    def add(self, parent: int, token: int, logprob: float) -> int:
+    def add(self, parent: int, token: int, score: float) -> int:
         self.parent.append(parent)
         self.token.append(token)
-        self.logprob.append(logprob)
+        self.score.append(score)
         self.expanded.append(False)
         return len(self.parent) - 1
 
@@ -105,7 +111,7 @@ class Tree:
         return max(depths)
 
     def to_dict(self) -> dict:
-        return {"parent": self.parent, "token": self.token, "logprob": self.logprob,
+        return {"parent": self.parent, "token": self.token, "score": self.score,
                 "expanded": self.expanded, "merged_into": self.merged_into}
 
 
@@ -113,11 +119,23 @@ class Tree:
 class SearchResult:
     sequences: list[list[int]]  # best first: generated tokens (no prompt)
     scores: list[float]  # the algorithm's score of each sequence (higher is better)
-    logprobs: list[float]  # cumulative log-probability of each sequence
+    totals: list[float]  # cumulative move score of each sequence (token space: its log-probability)
     expansions: int  # nodes expanded (one node's next-token distribution computed)
     forward_passes: int  # model calls, the prompt's prefill included
     tree: dict  # Tree.to_dict(): the explored tree as plain data
     extra: dict = field(default_factory=dict)  # algorithm-specific facts (votes, merges, ...)
+    nodes: list[Node] = field(default_factory=list, repr=False)  # the final nodes themselves, best first
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON-able): everything but the nodes."""
+        return {k: v for k, v in vars(self).items() if k != "nodes"}
+
+    def path(self, rank: int = 0) -> list[int]:
+        """Tree ids from the root to the `rank`-th sequence's node (the chosen path, for drawing)."""
+        ids = [self.nodes[rank].id]
+        while ids[-1] > 0:
+            ids.append(self.tree["parent"][ids[-1]])
+        return ids[::-1]
 
     def summary(self) -> dict:
         tree = self.tree
@@ -130,14 +148,14 @@ def result(space: Space, nodes: Sequence[Node], scores: Sequence[float], **extra
     """A SearchResult for `nodes` (best first) with the space's counters and tree."""
     return SearchResult(
         sequences=[list(n.tokens) for n in nodes], scores=[float(s) for s in scores],
-        logprobs=[n.logprob for n in nodes], expansions=space.expansions,
-        forward_passes=space.forward_passes, tree=space.tree.to_dict(), extra=extra,
+        totals=[n.score for n in nodes], expansions=space.expansions,
+        forward_passes=space.forward_passes, tree=space.tree.to_dict(), extra=extra, nodes=list(nodes),
     )
 
 
-def length_score(logprob: float, length: int, length_penalty: float) -> float:
-    """transformers' beam score: logprob / length ** length_penalty."""
-    return logprob / (max(length, 1) ** length_penalty)
+def length_score(total: float, length: int, length_penalty: float) -> float:
+    """transformers' beam score: cumulative log-prob / length ** length_penalty."""
+    return total / (max(length, 1) ** length_penalty)
 
 
 def logsumexp(values: Sequence[float]) -> float:

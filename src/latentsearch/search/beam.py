@@ -10,11 +10,16 @@ transformers' heuristics. An optional `merge` hook (see recombine.py) joins cand
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Sequence
 
-import torch
 
 from latentsearch.search.base import Node, SearchResult, Space, length_score, result
+from latentsearch.options import opt
+from latentsearch.search.registry import register
+
+if TYPE_CHECKING:
+    import torch
 
 Merge = Callable[[list[Node]], list[Node]]
 
@@ -56,12 +61,12 @@ def beam_search(space: Space, width: int = 4, length_penalty: float = 1.0,
         stop_adding = not improvable or (finished.full and early_stopping is True)
         for rank, (node, end) in enumerate(zip(candidates, ends)):
             if end and rank < width and not stop_adding:
-                finished.add(length_score(node.logprob, length, length_penalty), node)
+                finished.add(length_score(node.score, length, length_penalty), node)
         running = [c for c, end in zip(candidates, ends) if not end][:width]
         if not running or (finished.full and early_stopping is True):
             break
         best_len = space.max_new_tokens if early_stopping == "never" and length_penalty > 0 else length
-        improvable = improvable and running[0].logprob / best_len ** length_penalty > finished.worst()
+        improvable = improvable and running[0].score / best_len ** length_penalty > finished.worst()
         if not improvable:
             break
     nodes = [node for _, node in finished.items]
@@ -70,9 +75,34 @@ def beam_search(space: Space, width: int = 4, length_penalty: float = 1.0,
 
 def _candidates(space: Space, running: Sequence[Node], k: int) -> list[Node]:
     """The k best children of the running beams by cumulative log-prob, best first."""
+    import torch  # here, not at the top: the command line lists options without importing torch
+
     logprobs = space.expand(running)  # (beams, vocab)
-    total = logprobs + torch.tensor([n.logprob for n in running])[:, None]  # (beams, vocab)
+    total = logprobs + torch.tensor([n.score for n in running])[:, None]  # (beams, vocab)
     vocab = total.shape[1]
     top, index = torch.topk(total.flatten(), k=min(k, total.numel()))
     return [space.child(running[i // vocab], i % vocab, float(score))
             for score, i in zip(top.tolist(), index.tolist()) if score > -math.inf]
+
+
+STOPPING = {"true": True, "false": False, "never": "never"}
+
+
+@dataclass(frozen=True)
+class BeamConfig:
+    width: int = opt(4, "beams kept at every step")
+    length_penalty: float = opt(1.0, "a finished beam's score = log-prob / length ** this (0 = the plain sum)")
+    early_stopping: str = opt("false", "stopping rule, as in transformers", ("true", "false", "never"))
+
+    def __post_init__(self):
+        if self.width <= 0:
+            raise ValueError(f"beam width must be positive, got {self.width}")
+        if not math.isfinite(self.length_penalty):
+            raise ValueError(f"length_penalty must be a finite number, got {self.length_penalty}")
+        if self.early_stopping not in STOPPING:
+            raise ValueError(f"early_stopping must be one of {', '.join(STOPPING)}, not {self.early_stopping!r}")
+
+
+@register("beam", BeamConfig, "beam search: breadth-first with a width, step for step transformers' generate")
+def _run(space, config: BeamConfig, context) -> SearchResult:
+    return beam_search(space, config.width, config.length_penalty, STOPPING[config.early_stopping])

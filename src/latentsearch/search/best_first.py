@@ -12,11 +12,16 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from typing import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
-import torch
 
 from latentsearch.search.base import Node, SearchResult, Space, result
+from latentsearch.options import opt
+from latentsearch.search.registry import register
+
+if TYPE_CHECKING:
+    import torch
 
 Heuristic = Callable[[Node], float]
 
@@ -27,7 +32,7 @@ def best_first(space: Space, budget: int | None = None, branch: int | None = Non
         raise ValueError(f"expansion budget must be positive, got {budget}")
     if batch <= 0 or (branch is not None and branch <= 0):
         raise ValueError("batch and branch must be positive")
-    priority = lambda n: n.logprob + (heuristic(n) if heuristic else 0.0)  # noqa: E731
+    priority = lambda n: n.score + (heuristic(n) if heuristic else 0.0)  # noqa: E731
     order = itertools.count()  # ties: first pushed, first popped
     queue = [(-priority(space.root()), next(order), space.root())]
     best_final: Node | None = None
@@ -36,14 +41,14 @@ def best_first(space: Space, budget: int | None = None, branch: int | None = Non
         popped = _pop_open(space, queue, room)
         if not popped:  # the queue's best node is final: nothing open can beat it
             best_final = queue[0][2]
-            return result(space, [best_final], [best_final.logprob], optimal=True)
+            return result(space, [best_final], [best_final.score], optimal=True)
         for node in _children(space, popped, branch):
             if space.is_final(node):
                 node = node.detached()
-                best_final = node if best_final is None or node.logprob > best_final.logprob else best_final
+                best_final = node if best_final is None or node.score > best_final.score else best_final
             heapq.heappush(queue, (-priority(node), next(order), node))
     node = best_final or (queue[0][2] if queue else space.root())
-    return result(space, [node], [node.logprob], optimal=not queue)
+    return result(space, [node], [node.score], optimal=not queue)
 
 
 def _pop_open(space: Space, queue: list, batch: int) -> list[Node]:
@@ -55,9 +60,26 @@ def _pop_open(space: Space, queue: list, batch: int) -> list[Node]:
 
 
 def _children(space: Space, nodes: list[Node], branch: int | None) -> list[Node]:
+    import torch  # here, not at the top: the command line lists options without importing torch
+
     logprobs = space.expand(nodes)  # (nodes, vocab)
     k = logprobs.shape[1] if branch is None else min(branch, logprobs.shape[1])
     top, tokens = torch.topk(logprobs, k)  # (nodes, k)
-    return [space.child(node, token, node.logprob + score)
+    return [space.child(node, token, node.score + score)
             for node, row_scores, row_tokens in zip(nodes, top.tolist(), tokens.tolist())
             for score, token in zip(row_scores, row_tokens) if score > -math.inf]
+
+
+@dataclass(frozen=True)
+class BestFirstConfig:
+    budget: int = opt(0, "most expansions (0 = unlimited: exact)")
+    branch: int = opt(8, "children kept per node (0 = all)")
+
+    def __post_init__(self):
+        if self.budget < 0 or self.branch < 0:
+            raise ValueError("budget and branch must be >= 0 (0 = unlimited)")
+
+
+@register("best-first", BestFirstConfig, "A*-style: expand the most probable open node; exact with no budget")
+def _run(space, config: BestFirstConfig, context) -> SearchResult:
+    return best_first(space, budget=config.budget or None, branch=config.branch or None)

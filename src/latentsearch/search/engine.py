@@ -15,28 +15,18 @@ top-p / min-p warpers, renormalised with `log_softmax` (sampling distributions).
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
-from transformers import DynamicCache, LogitsProcessorList
-from transformers.cache_utils import DynamicLayer
+from tqdm.auto import tqdm
+from transformers import LogitsProcessorList
 from transformers.generation.logits_process import (
     MinPLogitsWarper, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,
 )
 
-from latentsearch.generate import left_pad
+from latentsearch import kv
+from latentsearch.kv import CacheBlock, left_pad
 from latentsearch.search.base import Node, Tree, Warp
-
-
-@dataclass
-class CacheBlock:
-    keys: list[torch.Tensor]  # per layer (rows, kv_heads, seq, head_dim)
-    values: list[torch.Tensor]  # per layer, same shape
-    mask: torch.Tensor  # (rows, seq) 1 for real tokens
-    logprobs: torch.Tensor  # (rows, vocab) log_softmax of the last position's logits
-    hidden: torch.Tensor | None  # (rows, d_model) last-layer hidden state of the last position
 
 
 class _Handle:
@@ -70,10 +60,11 @@ class Engine:
     `eos_id` None: no end token, every sequence runs to `max_new_tokens`. `processors`: transformers
     `LogitsProcessor`s applied to every expansion. `keep_hidden`: keep last hidden states (for
     `hidden()`, e.g. the hidden-state recombination key). `pad_id` only pads processors' input ids.
+    `progress`: a bar counting forward passes.
     """
 
     def __init__(self, model, prompt: Sequence[int], eos_id: int | None, max_new_tokens: int = 32,
-                 processors=None, keep_hidden: bool = False, pad_id: int | None = None):
+                 processors=None, keep_hidden: bool = False, pad_id: int | None = None, progress: bool = False):
         if not prompt:
             raise ValueError("the prompt must hold at least one token")
         if max_new_tokens <= 0:
@@ -84,6 +75,7 @@ class Engine:
         self.pad_id = pad_id if pad_id is not None else (eos_id if eos_id is not None else 0)
         self.forward_passes = self.expansions = 0
         self.tree = Tree()
+        self._bar = tqdm(desc="search", unit=" passes", leave=False, disable=not progress)
         self._warpers: dict[Warp, LogitsProcessorList] = {}
         accepts = "logits_to_keep" in inspect.signature(model.forward).parameters
         self._last_logits_only = {"logits_to_keep": 1} if accepts else {}  # skip the LM head on the prompt
@@ -93,12 +85,12 @@ class Engine:
     def root(self) -> Node:
         return self._root
 
-    def child(self, parent: Node, token: int, logprob: float) -> Node:
+    def child(self, parent: Node, token: int, score: float) -> Node:
         if parent.handle.pending is not None:
             raise ValueError("expand a node before making its children")
-        node_id = self.tree.add(parent.id, int(token), float(logprob))
+        node_id = self.tree.add(parent.id, int(token), float(score))
         handle = _Handle(parent.handle.block, parent.handle.row, int(token))
-        return Node(parent.tokens + (int(token),), float(logprob), node_id, handle)
+        return Node(parent.tokens + (int(token),), float(score), node_id, handle)
 
     def is_final(self, node: Node) -> bool:
         return bool(node.tokens) and (node.tokens[-1] == self.eos_id or len(node.tokens) >= self.max_new_tokens)
@@ -141,21 +133,18 @@ class Engine:
 
     def _block(self, out, mask: torch.Tensor) -> CacheBlock:
         self.forward_passes += 1
-        layers = out.cache.layers
-        if any(type(layer) is not DynamicLayer for layer in layers):
-            raise ValueError("the search engine supports full-attention caches only (no sliding window)")
+        self._bar.update(1)
         hidden = out.hidden_states[-1][:, -1] if self.keep_hidden else None
-        logprobs = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
-        return CacheBlock([la.keys for la in layers], [la.values for la in layers], mask, logprobs, hidden)
+        return CacheBlock.of(out.cache, mask, out.logits[:, -1], hidden)
 
     def _feed(self, nodes: Sequence[Node]) -> None:
         """Run the pending token of every node through the model in one batch."""
         handles = list({id(n.handle): n.handle for n in nodes}.values())
         if not handles:
             return
-        keys, values, mask = gather_rows(handles)
+        keys, values, mask = kv.gather(handles)
         tokens = torch.tensor([[h.pending] for h in handles])  # (rows, 1)
-        cache = make_cache(self.model.config, keys, values)
+        cache = kv.make(self.model.config, keys, values)
         mask = torch.cat([mask, torch.ones_like(tokens)], dim=1)
         position = mask.sum(-1, keepdim=True) - 1  # (rows, 1): real tokens before this one
         out = self.model(input_ids=tokens, attention_mask=mask, position_ids=position, cache=cache,
@@ -163,42 +152,3 @@ class Engine:
         block = self._block(out, mask)
         for row, handle in enumerate(handles):
             handle.block, handle.row, handle.pending = block, row, None
-
-
-def gather_rows(handles: Sequence[_Handle]) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
-    """Per-layer keys/values and the mask of the handles' rows; mixed blocks are left-padded."""
-    blocks = list({id(h.block): h.block for h in handles}.values())
-    if len(blocks) == 1:
-        return _select(blocks[0], torch.tensor([h.row for h in handles]))
-    width = max(b.mask.shape[1] for b in blocks)
-    parts = [_pad_left(_select(h.block, torch.tensor([h.row])), width) for h in handles]
-    n_layers = len(parts[0][0])
-    keys = [torch.cat([p[0][i] for p in parts]) for i in range(n_layers)]
-    values = [torch.cat([p[1][i] for p in parts]) for i in range(n_layers)]
-    return keys, values, torch.cat([p[2] for p in parts])
-
-
-def _select(block: CacheBlock, rows: torch.Tensor):
-    """Rows of a block by index; the identity selection shares the tensors (the model never edits them)."""
-    if len(rows) == block.mask.shape[0] and torch.equal(rows, torch.arange(len(rows))):
-        return block.keys, block.values, block.mask
-    pick = lambda t: t.index_select(0, rows)  # noqa: E731
-    return [pick(k) for k in block.keys], [pick(v) for v in block.values], pick(block.mask)
-
-
-def _pad_left(part, width: int):
-    keys, values, mask = part
-    extra = width - mask.shape[1]
-    if extra == 0:
-        return part
-    pad = lambda t: F.pad(t, (0, 0, extra, 0))  # noqa: E731  (rows, heads, seq, dim): pad seq in front
-    return [pad(k) for k in keys], [pad(v) for v in values], F.pad(mask, (extra, 0))
-
-
-def make_cache(config, keys: list[torch.Tensor], values: list[torch.Tensor]) -> DynamicCache:
-    """A DynamicCache holding these tensors without copying them."""
-    cache = DynamicCache(config=config)
-    for layer, k, v in zip(cache.layers, keys, values):
-        layer.lazy_initialization(k, v)
-        layer.keys, layer.values = k, v
-    return cache

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from latentsearch.search.base import SearchResult, Space, result
+from latentsearch.search.registry import register
 
 
 def greedy(space: Space) -> SearchResult:
@@ -11,5 +14,15 @@ def greedy(space: Space) -> SearchResult:
     while not space.is_final(node):
         logprobs = space.expand([node])[0]  # (vocab,)
         token = int(logprobs.argmax())
-        node = space.child(node, token, node.logprob + float(logprobs[token]))
-    return result(space, [node], [node.logprob])
+        node = space.child(node, token, node.score + float(logprobs[token]))
+    return result(space, [node], [node.score])
+
+
+@dataclass(frozen=True)
+class GreedyConfig:
+    """Greedy decoding has no options."""
+
+
+@register("greedy", GreedyConfig, "depth-first: always the most probable token")
+def _run(space, config: GreedyConfig, context) -> SearchResult:
+    return greedy(space)

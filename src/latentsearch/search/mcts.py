@@ -2,7 +2,7 @@
 
 Each iteration walks down by UCT to a leaf, samples `branch` next steps from it (one batch), rolls
 every new step out to the end (one batch) and scores each finished rollout with the caller's
-`value(node)` (answer likelihood from `node.logprob`, a verifier of `node.tokens`: anything in
+`value(node)` (answer likelihood from `node.score`, a verifier of `node.tokens`: anything in
 [0, 1]); values are backed up the path.
 The result is the best rollout (highest value, then log-prob); `extra` holds the most visited path.
 """
@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch
 
 from latentsearch.search.base import Node, SearchResult, Space, Warp, result
-from latentsearch.search.sampling import sample_until
+from latentsearch.options import opt
+from latentsearch.search.registry import register
+from latentsearch.search.sampling import SamplingOptions, sample_until
+
+if TYPE_CHECKING:
+    import torch
 
 Value = Callable[[Node], float]
 
@@ -39,6 +43,8 @@ def mcts(space: Space, value: Value, delimiter: int, iterations: int = 8, branch
          warp: Warp | None = None, seed: int = 0, generator: torch.Generator | None = None) -> SearchResult:
     if iterations <= 0 or branch <= 0:
         raise ValueError("iterations and branch must be positive")
+    import torch  # here, not at the top: the command line lists options without importing torch
+
     generator = generator or torch.Generator().manual_seed(seed)
     root, rollouts = _Step(space.root()), []
     for _ in range(iterations):
@@ -53,7 +59,7 @@ def mcts(space: Space, value: Value, delimiter: int, iterations: int = 8, branch
         for step, end in zip(leaf.children, ends):
             rollouts.append((value(end), end))
             _backup(step, rollouts[-1][0])
-    rollouts.sort(key=lambda pair: (-pair[0], -pair[1].logprob))
+    rollouts.sort(key=lambda pair: (-pair[0], -pair[1].score))
     return result(space, [n for _, n in rollouts], [v for v, _ in rollouts], iterations=iterations,
                   most_visited=list(_most_visited(root).node.tokens))
 
@@ -82,3 +88,28 @@ def _most_visited(step: _Step) -> _Step:
     while step.children:
         step = max(step.children, key=lambda s: s.visits)
     return step
+
+
+def mean_token_prob(node: Node) -> float:
+    """The geometric mean of the node's token probabilities, in [0, 1]."""
+    return math.exp(node.score / max(len(node.tokens), 1))
+
+
+@dataclass(frozen=True)
+class MCTSConfig(SamplingOptions):
+    iterations: int = opt(8, "selection-expansion-rollout rounds")
+    branch: int = opt(4, "steps sampled from a leaf per expansion")
+    exploration: float = opt(1.0, "UCT exploration constant c")
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.iterations <= 0 or self.branch <= 0:
+            raise ValueError("iterations and branch must be positive")
+
+
+@register("mcts", MCTSConfig, "Monte Carlo tree search over reasoning steps (a step ends at a delimiter token)")
+def _run(space, config: MCTSConfig, context) -> SearchResult:
+    if context.delimiter is None:
+        raise ValueError("mcts needs a step delimiter token (Context.delimiter)")
+    return mcts(space, context.value or mean_token_prob, context.delimiter, config.iterations, config.branch,
+                config.exploration, config.warp, config.seed)

@@ -10,12 +10,17 @@ Merging happens among the candidates of one step (all of one length).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Hashable, Sequence
 
-import torch
 
 from latentsearch.search.base import Node, SearchResult, Space, logsumexp
-from latentsearch.search.beam import beam_search
+from latentsearch.search.beam import STOPPING, BeamConfig, beam_search
+from latentsearch.options import opt
+from latentsearch.search.registry import register
+
+if TYPE_CHECKING:
+    import torch
 
 Keys = Callable[[Sequence[Node]], list[Hashable]]
 MODES = ("max", "logsumexp")
@@ -44,10 +49,14 @@ class HiddenBuckets:
         self.centres: torch.Tensor | None = None  # (buckets, d_model), unit vectors
 
     def __call__(self, nodes: Sequence[Node]) -> list[Hashable]:
+        import torch  # here, not at the top: the command line lists options without importing torch
+
         states = torch.nn.functional.normalize(self.space.hidden(nodes).float(), dim=-1)  # (nodes, d)
         return [self._bucket(state) for state in states]
 
     def _bucket(self, state: torch.Tensor) -> int:
+        import torch
+
         if self.centres is not None:
             cosine = self.centres @ state  # (buckets,)
             if float(cosine.max()) >= self.threshold:
@@ -68,7 +77,7 @@ def merger(space: Space, keys: Keys, mode: str = "max") -> Callable[[list[Node]]
         for node, key in zip(candidates, keys(candidates)):
             groups.setdefault(key, []).append(node)
         merged = [_join(space, group, mode) for group in groups.values()]
-        return sorted(merged, key=lambda n: -n.logprob)
+        return sorted(merged, key=lambda n: -n.score)
 
     return merge
 
@@ -79,7 +88,7 @@ def _join(space: Space, group: list[Node], mode: str) -> Node:
         space.tree.merged_into[other.id] = head.id
     if mode == "max" or len(group) == 1:
         return head
-    return dataclasses.replace(head, logprob=logsumexp([n.logprob for n in group]))
+    return dataclasses.replace(head, score=logsumexp([n.score for n in group]))
 
 
 def recombine(space: Space, keys: Keys, width: int = 4, mode: str = "max", length_penalty: float = 1.0,
@@ -88,3 +97,36 @@ def recombine(space: Space, keys: Keys, width: int = 4, mode: str = "max", lengt
     out = beam_search(space, width, length_penalty, early_stopping, merge=merger(space, keys, mode))
     out.extra["merged"] = len(space.tree.merged_into)
     return out
+
+
+@dataclass(frozen=True)
+class RecombineConfig(BeamConfig):
+    key: str = opt("last:2", 'state key: "last:N" (the last N tokens) or "hidden:COSINE" (bucketed hidden states)')
+    merge: str = opt("max", "merged score: max (Viterbi) or logsumexp (forward)", MODES)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.merge not in MODES:
+            raise ValueError(f"merge must be one of {', '.join(MODES)}, not {self.merge!r}")
+        self.key_policy()  # fail early on a bad key
+
+    def key_policy(self) -> tuple[str, float]:
+        kind, _, arg = self.key.partition(":")
+        try:
+            value = int(arg) if kind == "last" else float(arg)
+        except ValueError:
+            value = None
+        if kind not in ("last", "hidden") or value is None or (kind == "last" and value <= 0):
+            raise ValueError(f'key must be "last:N" (N > 0) or "hidden:COSINE", not {self.key!r}')
+        return kind, value
+
+    @property
+    def needs_hidden(self) -> bool:
+        return self.key_policy()[0] == "hidden"
+
+
+@register("recombine", RecombineConfig, "dynamic programming: beam search merging hypotheses with equal states")
+def _run(space, config: RecombineConfig, context) -> SearchResult:
+    kind, arg = config.key_policy()
+    keys = last_tokens(int(arg)) if kind == "last" else HiddenBuckets(space, arg)
+    return recombine(space, keys, config.width, config.merge, config.length_penalty, STOPPING[config.early_stopping])

@@ -1,1 +1,11 @@
-"""Tasks as plug-ins: each task says how its records are generated, rendered, answered and probed."""
+"""Tasks as plug-ins: each task says how its records are checked, rendered, answered and probed.
+
+`get(name)` returns a registered task; `detect(record)` finds a JSON record's task. Importing this
+package registers every task below.
+"""
+
+from latentsearch.tasks.base import TASKS, Graph, Rendered, Task, detect, get, register
+from latentsearch.tasks import prosqa  # noqa: F401,E402  (registers itself)
+from latentsearch.tasks import prontoqa  # noqa: F401,E402
+
+__all__ = ["TASKS", "Graph", "Rendered", "Task", "detect", "get", "register"]

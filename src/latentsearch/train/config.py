@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from latentsearch.data.tokenizer import RENDERINGS
 from latentsearch.models.factory import ModelConfig
-from latentsearch.train.methods import METHODS, Curriculum
+from latentsearch.methods import METHODS, Curriculum
 
 
 @dataclass
@@ -15,8 +15,8 @@ class TrainConfig:
     train: str  # training data (Coconut JSON or JSONL)
     out: str  # run folder: config.json, metrics.jsonl, checkpoint/, best/
     val: str = ""  # validation data, evaluated at the end of every epoch ("" = none)
-    method: str = "cot"  # a name from latentsearch.train.methods.METHODS
-    rendering: str = "symbolic"  # text or symbolic (ignored when starting from a checkpoint)
+    method: str = "cot"  # a name from latentsearch.methods.METHODS
+    rendering: str = ""  # text or symbolic ("" = the task's first: symbolic for ProsQA; ignored with --init)
     model: ModelConfig = field(default_factory=ModelConfig)  # architecture of a fresh model
     init: str = ""  # start from this checkpoint folder instead of a fresh model
     add_layers: int = 0  # blocks appended to the init model, starting as the identity (models/deepen.py)
@@ -40,7 +40,7 @@ class TrainConfig:
             self.curriculum = Curriculum(**self.curriculum)
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
-        if self.rendering not in RENDERINGS:
+        if self.rendering and self.rendering not in RENDERINGS:
             raise ValueError(f"unknown rendering {self.rendering!r}; choose from {', '.join(RENDERINGS)}")
         for name in ("epochs", "batch_size", "log_every"):
             if getattr(self, name) <= 0:

@@ -10,10 +10,22 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from latentsearch.data.examples import IGNORE, pad_batch
-from latentsearch.generate import left_pad
-from latentsearch.latent.thoughts import continue_with, prefill_padded, think
-from latentsearch.train.methods import Item
+from latentsearch.data.examples import IGNORE, Sequence
+from latentsearch.decode import prefill_padded
+from latentsearch.kv import left_pad
+from latentsearch.latent.thoughts import continue_with, think
+from latentsearch.methods import Item
+
+
+def pad_batch(sequences: list[Sequence], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right padding: the question sits at position 0 in every row (left padding hurt learning)."""
+    width = max(len(s.ids) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(sequences), width), IGNORE, dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq.ids)] = torch.tensor(seq.ids)
+        labels[row, : len(seq.labels)] = torch.tensor(seq.labels)
+    return ids, labels
 
 
 def collate(items: list[Item], pad_id: int, thought_id: int) -> dict[str, torch.Tensor]:

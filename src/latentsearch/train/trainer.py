@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from latentsearch import faults, limits
+from latentsearch import faults, limits, tasks
 from latentsearch.data.examples import bucket_batches, encode_records
 from latentsearch.data.schema import load_records
 from latentsearch.data.tokenizer import Codec
@@ -28,12 +28,12 @@ from latentsearch.evaluate import evaluate
 from latentsearch.io import append_line, atomic_write_json, atomic_write_text
 from latentsearch.models import checkpoint as ckpt
 from latentsearch.models.deepen import add_blocks
-from latentsearch.models.factory import build_model, check_context
+from latentsearch.models.factory import build_model, check_context, set_dropout
 from latentsearch.models.lm import load_trainable
 from latentsearch.train.config import TrainConfig
 from latentsearch.train import distributed
 from latentsearch.train.loss import ItemLoss, collate, target_tokens
-from latentsearch.train.methods import Item, Recipe
+from latentsearch.methods import Item, Recipe
 
 
 @dataclass
@@ -52,10 +52,11 @@ class Trainer:
         self.out = Path(config.out)
         self.rank, self.world, self.device = distributed.setup()
         self.progress_bar = progress_bar and self.rank == 0
-        self.model, self.codec = self._model_and_codec()
-        self.recipe = Recipe.of(config.method, self.codec, config.curriculum)
         self.source = Path(config.train).name
-        self.examples = self._examples(config.train)
+        records = load_records(config.train)
+        self.model, self.codec = self._model_and_codec(task_of(records, self.source))
+        self.recipe = Recipe.of(config.method, self.codec, config.curriculum)
+        self.examples = encode_records(records, self.codec, self.source)
         self.val_records = load_records(config.val)[: config.val_limit or None] if config.val else []
         self.loss = distributed.wrap(ItemLoss(self.model), self.device)
         self.optimizer = self._new_optimizer()
@@ -64,27 +65,25 @@ class Trainer:
             self._resume()
         self._check_first_epoch()
 
-    def _model_and_codec(self):
+    def _model_and_codec(self, task: str):
         init = self.config.init
         if init and ckpt.is_pretrained_lm(init):  # with its own tokenizer
-            model, codec = load_trainable(init)
+            model, codec = load_trainable(init, task)
         elif init:
             model, codec, _ = ckpt.load_checkpoint(init)
             codec = codec.grown()  # words added to the task since the checkpoint was trained
             if len(codec) > model.get_input_embeddings().num_embeddings:
                 model.resize_token_embeddings(len(codec))
         else:
-            codec = Codec.build(self.config.rendering)
+            codec = Codec.build(self.config.rendering or tasks.get(task).renderings[0], task)
             model = build_model(self.config.model, len(codec), codec.pad_id, codec.eos_id, self.config.seed)
+        if init and self.config.model.dropout:
+            set_dropout(model, self.config.model.dropout)
         return add_blocks(model, self.config.add_layers).to(self.device).train(), codec
 
     def _new_optimizer(self):
         return torch.optim.AdamW(self.model.parameters(), lr=self.config.lr,
                                  weight_decay=self.config.weight_decay, betas=(0.9, 0.95))
-
-    def _examples(self, path: str):
-        records = load_records(path)
-        return encode_records(records, self.codec, self.source)
 
     def _items(self, epoch: int) -> list[Item]:
         """Every example as an item at this epoch's stage (some at random stages when mixing)."""
@@ -230,3 +229,11 @@ class Trainer:
             return
         record = {"time": round(time.time(), 1), **record}
         append_line(self.out / "metrics.jsonl", json.dumps(record))
+
+
+def task_of(records, source: str) -> str:
+    """The one task of a training file (plain-text records train any model on text)."""
+    named = {r.task for r in records} - {"text"}
+    if len(named) > 1:
+        raise ValueError(f"{source} mixes tasks ({', '.join(sorted(named))}); train on one task at a time")
+    return named.pop() if named else "text"

@@ -21,7 +21,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from latentsearch.data.graphs import bfs_frontiers, shortest_paths
+from latentsearch.tasks.graphs import bfs_frontiers, shortest_paths
 from latentsearch.data.schema import Record
 
 PERSON_NAMES = ("Alex", "Bob", "Carol", "Davis", "Eva", "Fae", "Gabriel", "Jack", "Max", "Oliver",
@@ -424,7 +424,7 @@ def _to_record(rng, g: _Graph, root: _Side, other: _Side, concept_words: tuple[s
         steps=tuple(_sentence(symbols, a, b) for a, b in zip(path, path[1:])),
         answer=f"{symbols[r]} is a {symbols[t]}.",
         idx_to_symbol=tuple(symbols), edges=tuple(edges), root=r, target=t, neg_target=nt,
-        frontiers=tuple(map(tuple, bfs_frontiers(len(order), edges, r))),
+        frontiers=tuple(map(tuple, bfs_frontiers(len(order), edges, r))), task="prosqa",
     )
 
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from latentsearch.data.graphs import bfs_frontiers, shortest_path, shortest_paths
-from latentsearch.data.prosqa import (CONCEPT_WORDS, EXTRA_CONCEPT_WORDS, PERSON_NAMES, SYMBOLS, ProsQAConfig,
+from latentsearch.tasks.graphs import bfs_frontiers, shortest_path, shortest_paths
+from latentsearch.tasks.prosqa_gen import (CONCEPT_WORDS, EXTRA_CONCEPT_WORDS, PERSON_NAMES, SYMBOLS, ProsQAConfig,
                                       generate, generate_record)
 from latentsearch.data.schema import DatasetError, Record, load_records, parse_record
 from latentsearch.data.stats import format_stats_table, graph_stats
+from latentsearch.data.stats import stats as all_stats
 
 REAL_VALID = Path(__file__).resolve().parents[2] / "shared" / "data" / "prosqa_valid.json"
 SMALL = ProsQAConfig.sized(nodes=8, depth=2)
@@ -78,7 +79,7 @@ def test_same_seed_same_records_and_other_seed_differs():
 
 
 def test_same_records_under_another_hash_seed():
-    code = ("import json; from latentsearch.data.prosqa import generate; "
+    code = ("import json; from latentsearch.tasks.prosqa_gen import generate; "
             "print(json.dumps([r.to_dict() for r in generate(10, seed=2)]))")
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
@@ -199,7 +200,7 @@ def test_no_generated_question_is_a_real_one():
 def check_against_real(n: int, mean_tol: float, hist_tol: float) -> None:
     real = graph_stats(real_records())
     ours = graph_stats(generate(n, seed=0))
-    table = format_stats_table({"real": real, "generated": ours})
+    table = format_stats_table({"real": all_stats(real_records()), "generated": all_stats(generate(200, seed=0))})
     for key in ("nodes", "edges", "steps", "shortest_path", "shortest_paths"):
         assert abs(ours[key] - real[key]) <= mean_tol * real[key], f"{key}\n{table}"
     for depth in set(real["step_hist"]) | set(ours["step_hist"]):
@@ -219,10 +220,12 @@ def test_statistics_match_the_real_split_roughly():
 def test_stats_need_graph_fields_and_table_lists_files():
     with pytest.raises(DatasetError, match="record 1: graph statistics need the graph fields"):
         graph_stats([generate_record(random.Random(0), SMALL), Record("q?", (), "a")])
-    stats = graph_stats(generate(40, seed=0, config=SMALL))
-    assert stats["n"] == 40 and stats["step_hist"] == {2: 1.0} and stats["steps"] == 2.0
-    table = format_stats_table({"a.json": stats, "b.json": graph_stats(generate(40, seed=1))})
+    numbers = graph_stats(generate(40, seed=0, config=SMALL))
+    assert numbers["n"] == 40 and numbers["step_hist"] == {2: 1.0} and numbers["steps"] == 2.0
+    table = format_stats_table({"a.json": all_stats(generate(40, seed=0, config=SMALL)),
+                                "b.json": all_stats(generate(40, seed=1))})
     lines = table.splitlines()
     assert lines[0] == "| | a.json | b.json |"
-    assert any(line.startswith("| steps=2 | 100.0% |") for line in lines)
+    assert any(line.startswith("| path length 2 | 100.0% |") for line in lines)
     assert any(line.startswith("| records | 40 | 40 |") for line in lines)
+    assert any(line.startswith("| question words (mean) |") for line in lines)

@@ -1,0 +1,63 @@
+"""`latentsearch data`: generate questions of any task that has a generator, and compare data files."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from latentsearch.cli.args import add_output, command, count, positive
+from latentsearch.options import flag
+
+EXAMPLES = {"prosqa": "latentsearch data prosqa --n 1000 --seed 0 -o train.jsonl",
+            "prontoqa": "latentsearch data prontoqa --n 1000 --seed 0 --hops 5 -o train.jsonl"}
+
+
+def add(sub) -> None:
+    from latentsearch.tasks import TASKS
+
+    data = sub.add_parser("data", help="generate questions and compare data files")
+    actions = data.add_subparsers(required=True, metavar="ACTION")
+    for task in TASKS.values():
+        if getattr(task, "generate_options", None):
+            _add_generator(actions, task)
+    stats = command(actions, "stats", "statistics of data files, side by side (answers, steps, length, words, graph)",
+                    "latentsearch data stats ../shared/data/prosqa_valid.json train.jsonl")
+    stats.add_argument("files", nargs="+", help="Coconut-format JSON/JSONL files")
+    stats.set_defaults(run=run_stats)
+
+
+def _add_generator(actions, task) -> None:
+    example = EXAMPLES.get(task.name, f"latentsearch data {task.name} --n 100 -o {task.name}.jsonl")
+    gen = command(actions, task.name, f"generate {task.description} (Coconut's JSON format)", example)
+    gen.add_argument("--n", type=positive, default=1000, help="number of records")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
+    for f in dataclasses.fields(task.generate_options):
+        help = f.metadata.get("help", "")
+        if f.type in ("bool", bool):
+            gen.add_argument(flag(f.name), action="store_true", help=help)
+        else:
+            gen.add_argument(flag(f.name), type=count, default=f.default, help=help.replace("%", "%%"))
+    gen.add_argument("--exclude", action="append", default=[], help="never emit a question of this data file")
+    add_output(gen, "output .json or .jsonl")
+    gen.set_defaults(run=run_generate, task=task.name)
+
+
+def run_generate(args) -> None:
+    from latentsearch.data.schema import load_records, save_records
+    from latentsearch.io import check_output
+    from latentsearch.tasks import get
+
+    task = get(args.task)
+    check_output(args.output, inputs=args.exclude)
+    options = task.generate_options(**{f.name: getattr(args, f.name) for f in dataclasses.fields(task.generate_options)})
+    exclude = {r.question for path in args.exclude for r in load_records(path)}
+    records = task.generate(args.n, args.seed, options, exclude_questions=exclude, progress=True)
+    save_records(records, args.output)
+    print(f"wrote {len(records)} records to {args.output}")
+
+
+def run_stats(args) -> None:
+    from latentsearch.data.schema import load_records
+    from latentsearch.data.stats import format_stats_table, stats
+
+    print(format_stats_table({Path(f).name: stats(load_records(f)) for f in args.files}))

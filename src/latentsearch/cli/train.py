@@ -1,0 +1,95 @@
+"""`latentsearch train`: no-CoT, CoT, pause and the Coconut family, from a config the flags fill."""
+
+from __future__ import annotations
+
+import json
+
+from latentsearch.cli.args import add_output, command, count, finite, positive
+
+
+def add(sub) -> None:
+    from latentsearch.data.tokenizer import RENDERINGS
+    from latentsearch.methods import METHODS
+    from latentsearch.models.factory import FAMILIES
+
+    methods = "; ".join(f"{m.name}: {m.description}" for m in METHODS.values())
+    train = command(sub, "train", "train a model", "latentsearch train --method cot --train train.jsonl "
+                    "--val val.jsonl -o runs/cot", description=f"Train a model. Methods -- {methods}.")
+    train.add_argument("--method", default="cot", choices=list(METHODS), help="training method (see above)")
+    train.add_argument("--train", required=True, help="training data file")
+    train.add_argument("--val", default="", help="validation data file, scored every epoch")
+    add_output(train, "run folder (config.json, metrics.jsonl, checkpoint/, best/)", aliases=("--out",))
+    train.add_argument("--rendering", default="", choices=RENDERINGS, help="how records become tokens (default: the "
+                       "task's first: symbolic for ProsQA, text for ProntoQA)")
+    train.add_argument("--init", default="", help="start from a checkpoint (a shipped name or a folder), or "
+                       "fine-tune smollm2 / an HF model with its own tokenizer (use --rendering text)")
+    train.add_argument("--add-layers", type=count, default=0, help="append blocks to the --init model that start as "
+                       "the identity (a copy of its last block with zeroed output projections)")
+    train.add_argument("--resume", action="store_true", help="continue the run in the output folder")
+    train.add_argument("--family", default="gpt2", choices=FAMILIES, help="model family of a fresh model")
+    train.add_argument("--layers", type=positive, default=2, help="transformer blocks")
+    train.add_argument("--d-model", type=positive, default=128, help="hidden size")
+    train.add_argument("--heads", type=positive, default=4, help="attention heads")
+    train.add_argument("--max-positions", type=positive, default=512, help="context length of a fresh model")
+    train.add_argument("--dropout", type=finite, default=0.0, help="dropout of a fresh or --init model "
+                       "(on-distribution MC-dropout at inference needs a model trained with it)")
+    for flag, kind, default, text in (
+        ("--epochs", positive, 10, "passes over the training data"),
+        ("--batch-size", positive, 32, "sequences per optimizer step"),
+        ("--lr", finite, 1e-3, "peak learning rate"),
+        ("--warmup-steps", count, 100, "linear warm-up steps"),
+        ("--min-lr-ratio", finite, 0.1, "cosine decay ends at this fraction of the peak (1 = constant)"),
+        ("--weight-decay", finite, 0.01, "AdamW weight decay"),
+        ("--seed", int, 0, "seed for the model init and batch order"),
+        ("--val-limit", count, 500, "validation records scored per epoch (0 = all)"),
+        ("--save-every", count, 0, "optimizer steps between mid-epoch checkpoints"),
+        ("--log-every", positive, 20, "optimizer steps between metric lines"),
+    ):
+        train.add_argument(flag, type=kind, default=default, help=text)
+    _add_curriculum(train.add_argument_group("curriculum (the Coconut family and pause)"))
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(run=run_train)
+
+
+def _add_curriculum(group) -> None:
+    for flag, kind, default, text in (
+        ("--thoughts-per-step", positive, 1, "c: continuous thoughts that replace one reasoning step"),
+        ("--epochs-per-stage", positive, 5, "epochs at each curriculum stage"),
+        ("--max-stage", count, 6, "last stage replacing steps one by one; after it every step is latent"),
+        ("--mix-prob", finite, 0.0, "chance an example trains at a uniformly random stage"),
+        ("--pause-tokens", positive, 6, "pause: pause tokens between question and answer"),
+        ("--extra-thoughts", count, 0, "past the last stage, training adds 0..N more thoughts per example"),
+    ):
+        group.add_argument(flag, type=kind, default=default, help=text)
+    group.add_argument("--keep-optimizer", action="store_true", help="do not reset AdamW at stage changes")
+    group.add_argument("--no-pad-thoughts", action="store_true",
+                       help="past the last stage use min(steps, max stage) thoughts instead of max stage")
+    group.add_argument("--cover-steps", action="store_true",
+                       help="past the last stage give a question at least one thought per step (deep questions)")
+
+
+def run_train(args) -> None:
+    from latentsearch.methods import Curriculum
+    from latentsearch.models.factory import ModelConfig
+    from latentsearch.train import distributed
+    from latentsearch.train.config import TrainConfig
+    from latentsearch.train.trainer import Trainer
+
+    model = ModelConfig(family=args.family, n_layer=args.layers, d_model=args.d_model, n_head=args.heads,
+                        max_positions=args.max_positions, dropout=args.dropout)
+    config = TrainConfig(
+        train=args.train, val=args.val, out=args.output, method=args.method, rendering=args.rendering,
+        model=model, init=args.init, add_layers=args.add_layers, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, warmup_steps=args.warmup_steps, min_lr_ratio=args.min_lr_ratio, weight_decay=args.weight_decay,
+        seed=args.seed, val_limit=args.val_limit, save_every=args.save_every, log_every=args.log_every,
+        curriculum=Curriculum(
+            thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
+            max_stage=args.max_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,
+            pad_thoughts=not args.no_pad_thoughts, cover_steps=args.cover_steps,
+            extra_thoughts=args.extra_thoughts, pause_tokens=args.pause_tokens),
+    )
+    trainer = Trainer(config, resume=args.resume, progress_bar=not args.no_progress)
+    summary = trainer.run()
+    if trainer.rank == 0:
+        print(json.dumps({"output": args.output, **summary}))
+    distributed.finish()
