@@ -74,18 +74,16 @@ def test_beam_and_latent_dp_run_through_the_protocol():
     assert merged.extra["merged"] > 0 and len(merged.sequences[0]) == 3
 
 
-def test_a_caller_verifier_values_the_nodes_and_an_exhaustive_beam_finds_its_best_leaf():
+def test_a_caller_valuer_values_the_nodes_and_an_exhaustive_beam_finds_its_best_leaf():
     model = tiny()
     direction = torch.randn(32, generator=torch.Generator().manual_seed(0))
-
-    def verifier(hidden):  # value = projection of the newest state on a fixed direction
-        return hidden @ direction, torch.zeros(len(hidden), dtype=torch.long)
+    valuer = lambda handles: torch.stack([h.hidden @ direction for h in handles])  # noqa: E731
 
     config = LatentSearchConfig(depth=2, top_k=2)
-    space = LatentSpace(model, PROMPT, AFTER, CANDIDATES, config, verifier=verifier)
-    out = beam_search(space, width=config.n_actions ** 2, length_penalty=0.0)
-    assert out.forward_passes == 1 + 2  # no scoring passes: the verifier reads the states
+    space = LatentSpace(model, PROMPT, AFTER, CANDIDATES, config, valuer=valuer)
+    out = beam_search(space, width=config.n_actions(1) ** 2, length_penalty=0.0)
     root = space.root()
     children = [space.child(root, a, float(s)) for a, s in enumerate(space.expand([root])[0])]
     leaves = space.expand(children) + torch.tensor([c.score for c in children])[:, None]
     assert out.scores[0] == pytest.approx(float(leaves.max()), abs=1e-5)
+    assert out.nodes[0].handle.value == pytest.approx(float(out.nodes[0].handle.hidden @ direction), abs=1e-5)

@@ -15,6 +15,7 @@ def add(sub) -> None:
 
 
 def _add_eval(sub) -> None:
+    from latentsearch.latent.specs import SPECS, LatentOptions
     from latentsearch.methods import METHODS
 
     ev = command(sub, "eval", "answer every question of a data file and score the answers",
@@ -25,6 +26,15 @@ def _add_eval(sub) -> None:
     ev.add_argument("--thoughts", type=count, default=None, help="continuous thoughts per question "
                     "(latent methods; default: what the checkpoint's stage uses)")
     ev.add_argument("--batch-size", type=positive, default=64, help="questions decoded together")
+    specs = ", ".join(f"{s.name}:{s.argument}" if s.argument else s.name for s in SPECS.values())
+    ev.add_argument("--search", default="", metavar="SPEC", help=f"answer through a latent search strategy: {specs} "
+                    "(see latent/strategies.py; default: plain batched decoding)")
+    ev.add_argument("--value", default="", help="value model folder (latentsearch value) for the strategies that use one")
+    group = ev.add_argument_group("latent search options (with --search)")
+    for f in dataclasses.fields(LatentOptions):
+        kind = {"int": int, "float": finite, "str": str}[str(f.type)]
+        group.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default, choices=f.metadata.get("choices"),
+                           help=f.metadata["help"])
     add_output(ev, "per-question JSONL output (optional)", required=False, default="")
     ev.set_defaults(run=run_eval)
 
@@ -38,15 +48,43 @@ def run_eval(args) -> None:
 
     if args.output:
         check_output(args.output, inputs=[args.data])
+    options = _latent_options(args)
     records = load_records(args.data)
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, stage = Recipe.from_meta(meta, codec, args.method or "")
-    result = evaluate(model, codec, records, recipe, stage=stage, n_thoughts=args.thoughts,
-                      batch_size=args.batch_size, progress=True, source=Path(args.data).name)
+    if args.search:
+        summary, rows = _eval_search(args, model, codec, records, recipe, options)
+    else:
+        result = evaluate(model, codec, records, recipe, stage=stage, n_thoughts=args.thoughts,
+                          batch_size=args.batch_size, progress=True, source=Path(args.data).name)
+        summary, rows = result.summary, result.rows
     if args.output:
-        atomic_write_text(args.output, "".join(json.dumps(row) + "\n" for row in result.rows))
+        atomic_write_text(args.output, "".join(json.dumps(row) + "\n" for row in rows))
     print(json.dumps({"checkpoint": args.checkpoint, "data": args.data, "method": recipe.method.name,
-                      "stage": stage, **result.summary}))
+                      "stage": stage, **summary}))
+
+
+def _latent_options(args):
+    """The latent search options, checked before any model is loaded (a bad SPEC is one line at once)."""
+    from latentsearch.latent.specs import LatentOptions, parse_spec
+
+    if args.search:
+        spec, _ = parse_spec(args.search)
+        if spec.needs_value and not args.value:
+            raise ValueError(f"{spec.name} weighs by a value model: pass --value DIR (latentsearch value ...)")
+    elif args.value:
+        raise ValueError("--value scores trajectories of a latent search: give --search SPEC too")
+    return LatentOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(LatentOptions)})
+
+
+def _eval_search(args, model, codec, records, recipe, options):
+    from latentsearch.latent.strategies import search_records
+    from latentsearch.latent.value import ValueModel, Valuer
+
+    valuer = Valuer(ValueModel.load(args.value)) if args.value else None
+    out = search_records(model, codec, records, recipe, args.search, options, valuer, args.thoughts, progress=True,
+                         source=Path(args.data).name)
+    return out["summary"], out["rows"]
 
 
 def _add_search(sub) -> None:

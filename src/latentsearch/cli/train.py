@@ -49,6 +49,69 @@ def add(sub) -> None:
     _add_curriculum(train.add_argument_group("curriculum (the Coconut family and pause)"))
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(run=run_train)
+    _add_value(sub)
+
+
+def _add_value(sub) -> None:
+    value = command(sub, "value", "train a latent value model: P(the final answer is right) after every thought",
+                    "latentsearch value prosqa-coconut --train questions.jsonl --val val.jsonl -o runs/value",
+                    description="Train a latent value model on noisy rollouts of a Coconut model's own thoughts, "
+                    "on generated questions (never the real split): a small causal transformer reads each thought "
+                    "and how surely the model would answer then, and learns with binary cross-entropy whether the "
+                    "rollout's final answer is right. Saved as value.safetensors + value.json.")
+    value.add_argument("checkpoint", help="the Coconut model to score (a shipped name or a checkpoint folder)")
+    value.add_argument("--train", required=True, help="generated questions to roll out")
+    value.add_argument("--val", default="", help="generated questions for the held-out loss and AUC")
+    value.add_argument("--rollouts", type=positive, default=8, help="noisy rollouts per question")
+    value.add_argument("--noise", default="gaussian", choices=("gaussian", "dropout", "layer"), help="how rollouts branch")
+    value.add_argument("--sigmas", default="0,0.1,0.2,0.3", help="noise scales, one per question in turn")
+    value.add_argument("--thoughts", type=count, default=None, help="thoughts per question (default: the checkpoint's)")
+    value.add_argument("--epochs", type=positive, default=20, help="passes over the trajectories")
+    value.add_argument("--seed", type=int, default=0, help="noise and initialisation seed")
+    add_output(value, "output folder (value.safetensors, value.json)")
+    value.set_defaults(run=run_value)
+
+
+def run_value(args) -> None:
+    from pathlib import Path
+
+    from latentsearch.data.schema import load_records
+    from latentsearch.io import check_output
+    from latentsearch.latent.specs import LatentOptions
+    from latentsearch.latent.value import ValueConfig, collect, train_value
+    from latentsearch.methods import Recipe
+    from latentsearch.models.checkpoint import load_checkpoint
+
+    check_output(args.output, inputs=[args.train] + ([args.val] if args.val else []), folder=True)
+    sigmas = _sigmas(args.sigmas)
+    options = LatentOptions(noise=args.noise, seed=args.seed)
+    records = load_records(args.train)
+    val = load_records(args.val) if args.val else []
+    model, codec, meta = load_checkpoint(args.checkpoint)
+    recipe, _ = Recipe.from_meta(meta, codec)
+    if not recipe.method.uses_thoughts():
+        raise ValueError(f"a {recipe.method.name} model has no continuous thoughts to score")
+    gather = lambda rs, name: collect(model, codec, rs, recipe, options, args.rollouts, sigmas, args.thoughts,  # noqa: E731
+                                      progress=True, source=name)
+    trajectories = gather(records, Path(args.train).name)
+    held_out = gather(val, Path(args.val).name) if val else None
+    value, report = train_value(trajectories, ValueConfig(d_state=model.config.hidden_size), args.epochs,
+                                seed=args.seed, val=held_out, progress=True)
+    value.save(args.output, {"scores": args.checkpoint, "train": args.train, "rollouts": args.rollouts,
+                             "noise": args.noise, "sigmas": sigmas, **report})
+    print(json.dumps({"output": args.output, "trajectories": report["trajectories"],
+                      "right_share": report["right_share"], "final_train_loss": report["train_loss"][-1],
+                      **({"val": report["val"]} if "val" in report else {})}))
+
+
+def _sigmas(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(0 <= v <= 10 for v in values):
+        raise ValueError(f"--sigmas must be comma-separated numbers in [0, 10], got {text[:40]!r}")
+    return values
 
 
 def _add_curriculum(group) -> None:

@@ -1,0 +1,114 @@
+"""Latent search strategies by name and SPEC (`vote:8`, `adaptive:mass:0.5`), their options, and how
+a thought may branch: plain definitions without torch, so the command line lists them at once.
+latent/strategies.py runs them; latent/noise.py perturbs thoughts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from latentsearch.options import opt
+
+KINDS = ("none", "gaussian", "dropout", "layer")
+
+
+@dataclass(frozen=True)
+class Perturb:
+    kind: str = opt("gaussian", "how a thought branches", KINDS)
+    sigma: float = opt(0.1, "noise scale, relative to the thought's norm (gaussian, layer)")
+    layer: int = opt(-1, "the block whose output gets noise (layer; -1 = the last)")
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"noise kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if not (math.isfinite(self.sigma) and 0 <= self.sigma <= 10):
+            raise ValueError(f"sigma must be in [0, 10], got {self.sigma}")
+
+    @property
+    def off(self) -> bool:
+        return self.kind == "none" or (self.kind in ("gaussian", "layer") and self.sigma == 0)
+
+
+@dataclass(frozen=True)
+class LatentOptions:
+    noise: str = opt("gaussian", "how rollouts and beam children branch", KINDS)
+    sigma: float = opt(0.1, "noise scale relative to the thought's norm (gaussian, layer)")
+    layer: int = opt(-1, "the block that gets noise (layer noise)")
+    children: int = opt(4, "beam: noisy children per node")
+    max_thoughts: int = opt(32, "adaptive: the most thoughts before answering anyway")
+    seed: int = opt(0, "noise seed (same seed, same answers)")
+
+    def __post_init__(self):
+        Perturb(self.noise, self.sigma, self.layer)  # checks the values
+        if self.children <= 0 or self.max_thoughts <= 0:
+            raise ValueError("children and max_thoughts must be positive")
+
+    def space_config(self, depth: int, **changes):
+        from latentsearch.latent.space import LatentSearchConfig
+
+        base = LatentSearchConfig(depth=depth, branch="noise", children=self.children, seed=self.seed,
+                                  perturb=Perturb(self.noise, self.sigma, self.layer))
+        return replace(base, **changes)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    argument: str  # what follows the colon ("" = nothing): N, W, T (counts) or RULE:TAU
+    description: str
+    needs_value: bool = False  # weighs or ranks by a value model (--value)
+
+
+SPECS = {s.name: s for s in (
+    Spec("one-path", "", "Coconut: the plain thoughts, then the likelier answer"),
+    Spec("best-of-n", "N", "N rollouts (the first plain, the others noisy at every thought), the best by value"),
+    Spec("vote", "N", "the same N rollouts, the answer most of them give"),
+    Spec("weighted-vote", "N", "the same, each vote weighed by the value model's P(right)", needs_value=True),
+    Spec("beam", "W", "beam search over noisy continuations, ranked by value"),
+    Spec("anytime", "T", "one pass of T thoughts, an answer read after each, the majority answer"),
+    Spec("anytime-value", "T", "the same, the answer of the thought the value model trusts most", needs_value=True),
+    Spec("adaptive", "RULE:TAU", "stop thinking when RULE fires: mass, confidence, value or entropy"),
+    Spec("tokens-beam", "W", "ablation: children are the thought, top-2 token embeddings and their mixture"),
+    Spec("tokens-dp", "W", "ablation: the same with recombination of near-equal thoughts (cosine >= 0.99)"),
+)}
+RULES = ("mass", "confidence", "value", "entropy")
+
+
+def parse_spec(spec: str) -> tuple[Spec, str]:
+    """`vote:8` -> (the vote spec, "8"); a bad SPEC is one clear error."""
+    name, _, argument = spec.partition(":")
+    if name not in SPECS:
+        raise ValueError(f"unknown search {spec[:40]!r}; choose from "
+                         + ", ".join(f"{s.name}:{s.argument}" if s.argument else s.name for s in SPECS.values()))
+    chosen = SPECS[name]
+    if bool(argument) != bool(chosen.argument):
+        wanted = f"an argument ({name}:{chosen.argument})" if chosen.argument else "no argument"
+        raise ValueError(f"{name} takes {wanted}, got {spec[:40]!r}")
+    if chosen.argument == "RULE:TAU":
+        parse_rule(argument)
+    elif chosen.argument:
+        count(argument)
+    return chosen, argument
+
+
+def parse_rule(argument: str) -> tuple[str, float]:
+    """`mass:0.5` -> ("mass", 0.5)."""
+    name, _, number = argument.partition(":")
+    try:
+        tau = float(number)
+    except ValueError:
+        tau = math.nan
+    if name not in RULES or not math.isfinite(tau):
+        raise ValueError(f"adaptive needs RULE:THRESHOLD with RULE one of {', '.join(RULES)} (e.g. adaptive:mass:0.5), "
+                         f"got {argument[:40]!r}")
+    return name, tau
+
+
+def count(argument: str) -> int:
+    try:
+        value = int(argument) if len(argument) < 8 else 0
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 4096:
+        raise ValueError(f"expected a count from 1 to 4096 after ':', got {argument[:40]!r}")
+    return value

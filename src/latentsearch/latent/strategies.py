@@ -1,0 +1,203 @@
+"""Strategies for answering through continuous thoughts, by a SPEC such as `vote:8` or `adaptive:mass:0.5`.
+
+Each strategy runs on a `LatentSpace` (latent/space.py) through the search protocol and returns the
+candidate it answers, with what it cost (forward passes, thought states computed):
+  one-path            Coconut: T plain thoughts, then the likelier answer
+  best-of-n:N         N rollouts (the first plain, the others noisy at every thought), the best by value
+  vote:N              the same N rollouts, the answer most of them give (ties: the surer)
+  weighted-vote:N     the same, each rollout's vote weighed by its value model's P(right)
+  beam:W              beam search over noisy continuations (`children` per node), ranked by value
+  anytime:T           one plain pass of T thoughts, an answer read after each, the majority answer
+  anytime-value:T     the same, the answer of the thought the value model trusts most
+  adaptive:RULE       one plain pass that stops when RULE fires: mass:TAU (the lens puts TAU on one answer
+                      candidate), confidence:TAU (the answer is that likely), value:TAU, entropy:TAU
+                      (the lens entropy falls to TAU nats); at most `max_thoughts`
+  tokens-beam:W       the ablation: children are the thought, top-2 token embeddings and their mixture
+  tokens-dp:W         the ablation with recombination of children whose states have cosine >= 0.99
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from latentsearch.latent.space import LatentSearchConfig, LatentSpace
+from latentsearch.latent.specs import LatentOptions, count, parse_rule, parse_spec
+from latentsearch.search import HiddenBuckets, beam_search, recombine
+
+
+@dataclass
+class Outcome:
+    answer: int  # index of the candidate answered (0 = the right one, when the candidates were given so)
+    forward_passes: int  # batched model calls, the prompt's included
+    thoughts: int  # thought states computed (over all branches)
+    used: int  # thoughts on the path that gave the answer
+
+
+MakeSpace = Callable[[LatentSearchConfig], LatentSpace]
+
+
+def _outcome(space: LatentSpace, answer: int, used: int) -> Outcome:
+    return Outcome(answer, space.forward_passes, space.thought_states, used)
+
+
+def _path(space: LatentSpace, depth: int, stop=lambda node: False):
+    """Plain thoughts one by one (child 0), until `depth` or `stop(node)`; every node on the way."""
+    nodes = [space.root()]
+    while len(nodes) <= depth and not (len(nodes) > 1 and stop(nodes[-1])):
+        space.expand(nodes[-1:])
+        nodes.append(space.child(nodes[-1], 0, 0.0))
+    return nodes[1:]
+
+
+def rollouts(space: LatentSpace):
+    """Every path to the last thought, expanded level by level (one batch a level): N rollouts when the
+    root has N children and every other node one."""
+    level = [space.root()]
+    while not space.is_final(level[0]):
+        scores = space.expand(level)
+        level = [space.child(n, j, n.score + float(scores[i, j])) for i, n in enumerate(level)
+                 for j in range(len(n.handle.children))]
+    return level
+
+
+def _confidence(handle) -> float:
+    """P(the node's answer) among the candidates, from its best log-likelihood and margin (two candidates)."""
+    return 1 / (1 + math.exp(-handle.margin))
+
+
+def one_path(make: MakeSpace, argument: str, thoughts: int, options: LatentOptions) -> Outcome:
+    space = make(options.space_config(thoughts, children=1, value_every=False))
+    node = _path(space, thoughts)[-1]
+    return _outcome(space, node.handle.answer, thoughts)
+
+
+def best_of_n(make, argument, thoughts, options) -> Outcome:
+    space = make(options.space_config(thoughts, root_children=count(argument), children=1, value_every=False))
+    best = max(rollouts(space), key=lambda n: n.handle.value)
+    return _outcome(space, best.handle.answer, thoughts)
+
+
+def vote(make, argument, thoughts, options) -> Outcome:
+    space = make(options.space_config(thoughts, root_children=count(argument), children=1, value_every=False))
+    finals = rollouts(space)
+    votes, weight = Counter(n.handle.answer for n in finals), defaultdict(float)
+    for n in finals:
+        weight[n.handle.answer] += _confidence(n.handle)
+    return _outcome(space, max(votes, key=lambda a: (votes[a], weight[a])), thoughts)
+
+
+def weighted_vote(make, argument, thoughts, options) -> Outcome:
+    space = make(options.space_config(thoughts, root_children=count(argument), children=1))
+    weight = defaultdict(float)
+    for n in rollouts(space):
+        weight[n.handle.answer] += math.exp(n.handle.value)
+    return _outcome(space, max(weight, key=weight.get), thoughts)
+
+
+def beam(make, argument, thoughts, options) -> Outcome:
+    space = make(options.space_config(thoughts))
+    out = beam_search(space, width=count(argument), length_penalty=0.0)
+    return _outcome(space, out.nodes[0].handle.answer, thoughts)
+
+
+def anytime(make, argument, thoughts, options) -> Outcome:
+    depth = count(argument)
+    space = make(options.space_config(depth, children=1))
+    answers = Counter(n.handle.answer for n in _path(space, depth))
+    return _outcome(space, answers.most_common(1)[0][0], depth)
+
+
+def anytime_value(make, argument, thoughts, options) -> Outcome:
+    depth = count(argument)
+    space = make(options.space_config(depth, children=1))
+    best = max(_path(space, depth), key=lambda n: n.handle.value)
+    return _outcome(space, best.handle.answer, len(best.tokens))
+
+
+def adaptive(make, argument, thoughts, options) -> Outcome:
+    fires = rule(argument)
+    space = make(options.space_config(options.max_thoughts, children=1))
+    keys = _key_tokens(space.candidates)
+    path = _path(space, options.max_thoughts, stop=lambda node: fires(node.handle, keys))
+    return _outcome(space, path[-1].handle.answer, len(path))
+
+
+def rule(argument: str) -> Callable:
+    """`mass:0.5` -> a test of a node's handle (and the candidates' key tokens)."""
+    name, tau = parse_rule(argument)
+    lens = lambda h: h.block.logprobs[h.row].exp()  # noqa: E731  (the thought's LM-head distribution)
+    return {
+        "mass": lambda h, keys: float(lens(h)[keys].max()) >= tau,
+        "confidence": lambda h, keys: _confidence(h) >= tau,
+        "value": lambda h, keys: math.exp(h.value) >= tau,
+        "entropy": lambda h, keys: float(-(lens(h) * lens(h).clamp(min=1e-30).log()).sum()) <= tau,
+    }[name]
+
+
+def _key_tokens(candidates: list[list[int]]) -> list[int]:
+    """The first token where each candidate differs from the others (ProsQA: the concept's name)."""
+    keys = []
+    for cand in candidates:
+        others = [c for c in candidates if c is not cand]
+        keys.append(next((t for i, t in enumerate(cand) if all(i >= len(o) or o[i] != t for o in others)), cand[-1]))
+    return keys
+
+
+def tokens_beam(make, argument, thoughts, options) -> Outcome:
+    space = make(LatentSearchConfig(depth=thoughts, branch="tokens", top_k=2))
+    out = beam_search(space, width=count(argument), length_penalty=0.0)
+    return _outcome(space, out.nodes[0].handle.answer, thoughts)
+
+
+def tokens_dp(make, argument, thoughts, options) -> Outcome:
+    space = make(LatentSearchConfig(depth=thoughts, branch="tokens", top_k=2))
+    out = recombine(space, HiddenBuckets(space, 0.99), width=count(argument), length_penalty=0.0)
+    return _outcome(space, out.nodes[0].handle.answer, thoughts)
+
+
+STRATEGIES = {"one-path": one_path, "best-of-n": best_of_n, "vote": vote, "weighted-vote": weighted_vote,
+              "beam": beam, "anytime": anytime, "anytime-value": anytime_value, "adaptive": adaptive,
+              "tokens-beam": tokens_beam, "tokens-dp": tokens_dp}  # latent/specs.py describes each
+
+
+@torch.no_grad()
+def run_strategy(spec: str, make: MakeSpace, thoughts: int, options: LatentOptions = LatentOptions()) -> Outcome:
+    chosen, argument = parse_spec(spec)
+    return STRATEGIES[chosen.name](make, argument, thoughts, options)
+
+
+def search_records(model, codec, records, recipe, spec: str, options: LatentOptions = LatentOptions(),
+                   valuer=None, n_thoughts: int | None = None, progress: bool = False,
+                   source: str = "data") -> dict:
+    """Run a strategy on every question (its thoughts: the checkpoint's count for it, or `n_thoughts`);
+    returns the summary (accuracy, forward passes and thoughts per question) and one row per question."""
+    from tqdm.auto import tqdm
+
+    from latentsearch.data.examples import encode_records
+    from latentsearch.evaluate import candidate_answers
+
+    chosen, _ = parse_spec(spec)
+    if chosen.needs_value and valuer is None:
+        raise ValueError(f"{chosen.name} weighs by a value model: pass --value DIR (latentsearch value ...)")
+    if not recipe.method.uses_thoughts():
+        raise ValueError(f"a {recipe.method.name} model has no continuous thoughts to search")
+    rows = []
+    for index, (record, example) in enumerate(tqdm(list(zip(records, encode_records(records, codec, source))),
+                                                   desc=spec, disable=not progress)):
+        item = recipe.prompt_item(example, recipe.curriculum.final_stage, n_thoughts)
+        candidates = candidate_answers(record, codec)
+        make = lambda config: LatentSpace(model, item.prompt, item.after, candidates, config, valuer)  # noqa: E731
+        out = run_strategy(spec, make, max(item.n_thoughts, 1), options)
+        rows.append({"index": index, "correct": out.answer == 0, "answer": out.answer, "thoughts_used": out.used,
+                     "forward_passes": out.forward_passes, "thought_states": out.thoughts})
+    n = len(rows)
+    summary = {"n": n, "search": spec, "accuracy": sum(r["correct"] for r in rows) / n,
+               "forward_passes": sum(r["forward_passes"] for r in rows) / n,
+               "thoughts_per_question": sum(r["thought_states"] for r in rows) / n,
+               "thoughts_used": sum(r["thoughts_used"] for r in rows) / n}
+    return {"summary": summary, "rows": rows}
