@@ -24,9 +24,9 @@ import torch.nn.functional as F
 from latentsearch.data.examples import IGNORE, encode_records
 from latentsearch.data.schema import load_records
 from latentsearch.latent.thoughts import latent_generate
+from latentsearch.methods import Item, Recipe
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.train.loss import ItemLoss, collate
-from latentsearch.methods import Item, Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = ROOT / "src" / "latentsearch" / "assets" / "prosqa-coconut"

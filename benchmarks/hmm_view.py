@@ -87,9 +87,9 @@ def smollm2_corpus(args):
 
 def prosqa_corpus(args):
     from latentsearch.data.examples import encode_records
-    from latentsearch.tasks.prosqa_gen import generate
     from latentsearch.demo import shipped_checkpoint
     from latentsearch.models.checkpoint import load_checkpoint
+    from latentsearch.tasks.prosqa_gen import generate
 
     model, codec, _ = load_checkpoint(shipped_checkpoint().with_name("prosqa-cot"))
     examples = encode_records(generate(args.train + args.held_out, seed=7), codec)

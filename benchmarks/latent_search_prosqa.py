@@ -28,9 +28,9 @@ from latentsearch.data.tokenizer import ANSWER_MARK, render
 from latentsearch.evaluate import candidate_answers, evaluate, extract_answer
 from latentsearch.latent.soft import SoftConfig, soft_answer
 from latentsearch.latent.space import LatentSearchConfig, LatentSpace
+from latentsearch.methods import Recipe
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.search import HiddenBuckets, beam_search, recombine
-from latentsearch.methods import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "src" / "latentsearch" / "assets"

@@ -22,18 +22,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from latentsearch.search.run import SearchConfig, run
 from tqdm.auto import tqdm
 
 from latentsearch.data.examples import encode_record
 from latentsearch.data.schema import Record, load_records
 from latentsearch.data.tokenizer import ANSWER_MARK, Codec
-from latentsearch.evaluate import score_output, extract_answer
+from latentsearch.evaluate import extract_answer, score_output
+from latentsearch.methods import Recipe
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.search.base import Warp
 from latentsearch.search.engine import Engine
 from latentsearch.search.recombine import by_tokens, recombine
-from latentsearch.search.run import SearchConfig, run
-from latentsearch.methods import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "src" / "latentsearch" / "assets" / "prosqa-cot"  # the shipped CoT model

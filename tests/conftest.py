@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from latentsearch.tasks.prosqa_gen import CONCEPT_WORDS, PERSON_NAMES
 from latentsearch.data.schema import Record, parse_record, save_records
+from latentsearch.tasks.prosqa_gen import CONCEPT_WORDS, PERSON_NAMES
 
 REAL_VALID = Path(__file__).resolve().parents[2] / "shared" / "data" / "prosqa_valid.json"
 

@@ -45,6 +45,12 @@ DATA_CASES = {
     "graph_field_missing.json": 'record 1: graph fields come together; "neg_target" is missing',
     "bad_line_3.jsonl": "line 3: invalid JSON",
     "wrong_suffix.txt": "unknown file type '.txt'",
+    "answer_names_distractor.json": 'record 1: "answer" \'Rex is a gwompus.\' does not name the target (fompus)',
+    "steps_not_a_path.json": 'record 1: "steps"[0]',
+    "question_of_another_record.json": 'record 1: "question" does not state the graph\'s facts',
+    "deep_nesting.json": "JSON nested too deeply",
+    "huge_integer.json": "unreadable JSON value (Exceeds the limit (4300 digits)",
+    "lone_surrogate.json": 'record 1: "question" holds invalid Unicode (a lone surrogate) at character 9',
 }
 MODEL_ONLY = {"unknown_symbol.json": "record 1: 1 word(s) not in the symbolic vocabulary: 'zorblax'"}
 

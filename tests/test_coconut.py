@@ -9,10 +9,10 @@ import torch
 from latentsearch.cli import main
 from latentsearch.data.examples import IGNORE, encode_record
 from latentsearch.data.tokenizer import Codec
+from latentsearch.methods import Curriculum, Item, Recipe
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.models.factory import ModelConfig, build_model
 from latentsearch.train.loss import ItemLoss, collate, target_tokens
-from latentsearch.methods import Curriculum, Item, Recipe
 from latentsearch.train.trainer import Trainer
 from test_train import config_for
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
-from latentsearch.tasks.prosqa_gen import ProsQAConfig, generate
 from latentsearch.data.schema import save_records
+from latentsearch.tasks.prosqa_gen import ProsQAConfig, generate
 
 STEPS_PER_EPOCH = 6  # 24 questions, batch 4
 

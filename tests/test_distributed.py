@@ -7,8 +7,8 @@ import sys
 import torch
 
 from latentsearch.data.schema import load_records, save_records
-from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.methods import Curriculum
+from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.train.trainer import Trainer
 from test_train import config_for
 

@@ -4,8 +4,8 @@ the answer likelihoods, and beam / recombination run on it unchanged."""
 import pytest
 import torch
 
-from latentsearch.latent.space import LatentSearchConfig, LatentSpace
 from latentsearch.decode import prefill
+from latentsearch.latent.space import LatentSearchConfig, LatentSpace
 from latentsearch.latent.thoughts import think
 from latentsearch.models.factory import ModelConfig, build_model
 from latentsearch.search import HiddenBuckets, beam_search, recombine

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
+from conftest import graph_record
 from latentsearch.cli import main
-from latentsearch.data.schema import parse_record
 from latentsearch.decode import prefill
 from latentsearch.latent.thoughts import think
 from latentsearch.models.factory import FAMILIES, ModelConfig, build_model
@@ -14,7 +14,6 @@ from latentsearch.probe.frontier import frontier_mass, node_classes
 from latentsearch.probe.lens import lens_logits, read
 from latentsearch.tasks import get
 from latentsearch.tasks.prosqa import walk_reachable
-from conftest import graph_record
 
 # root 0 -> 1 -> 3 -> 4 (target); 0 -> 2 -> 3; 5 unreachable (neg target); 6 -> 5
 RECORD = graph_record(["Tom", "a", "b", "c", "d", "e", "Sam"], [(0, 1), (1, 3), (3, 4), (0, 2), (2, 3), (6, 5)],

@@ -14,9 +14,21 @@ from collections import deque
 
 import pytest
 
-from latentsearch.tasks.prontoqa_gen import (ADJECTIVES, CONCEPTS, NAMES, QUERY_PREFIX, Fact, ProntoQAConfig,
-                                         check_record, generate, generate_record, parse, say, sentences,
-                                         vocabulary)
+from latentsearch.tasks.prontoqa_gen import (
+    ADJECTIVES,
+    CONCEPTS,
+    NAMES,
+    QUERY_PREFIX,
+    Fact,
+    ProntoQAConfig,
+    check_record,
+    generate,
+    generate_record,
+    parse,
+    say,
+    sentences,
+    vocabulary,
+)
 
 WORD = re.compile(r"<[a-z]+>|###|\w+|[^\w\s]")  # the word-level tokenizer's split
 

@@ -9,12 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from latentsearch.data.examples import encode_record
-from latentsearch.tasks.graphs import bfs_frontiers
-from latentsearch.tasks.prosqa_gen import ProsQAConfig, generate, generate_record
 from latentsearch.data.schema import DatasetError, Record, load_records, parse_record, save_records
-from latentsearch.tasks.prosqa_gen import SYMBOLS
 from latentsearch.data.tokenizer import Codec, TokenizerError, render
 from latentsearch.tasks import get
+from latentsearch.tasks.graphs import bfs_frontiers
+from latentsearch.tasks.prosqa_gen import SYMBOLS, ProsQAConfig, generate, generate_record
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CODECS = {rendering: Codec.build(rendering) for rendering in ("symbolic", "text")}

@@ -12,12 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from latentsearch.tasks.graphs import bfs_frontiers, shortest_path, shortest_paths
-from latentsearch.tasks.prosqa_gen import (CONCEPT_WORDS, EXTRA_CONCEPT_WORDS, PERSON_NAMES, SYMBOLS, ProsQAConfig,
-                                      generate, generate_record)
 from latentsearch.data.schema import DatasetError, Record, load_records, parse_record
 from latentsearch.data.stats import format_stats_table, graph_stats
 from latentsearch.data.stats import stats as all_stats
+from latentsearch.tasks.graphs import bfs_frontiers, shortest_path, shortest_paths
+from latentsearch.tasks.prosqa_gen import (
+    CONCEPT_WORDS,
+    EXTRA_CONCEPT_WORDS,
+    PERSON_NAMES,
+    SYMBOLS,
+    ProsQAConfig,
+    generate,
+    generate_record,
+)
 
 REAL_VALID = Path(__file__).resolve().parents[2] / "shared" / "data" / "prosqa_valid.json"
 SMALL = ProsQAConfig.sized(nodes=8, depth=2)

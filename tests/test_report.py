@@ -54,19 +54,42 @@ def test_report_is_self_contained(report):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (.ci/run installs it)")
-def test_report_renders_in_headless_chromium(report):
-    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", report.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    browser = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000"]
+    dom = subprocess.run([*browser, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
     page = Elements()
     page.feed(dom)
     assert len(page.inside("tr", "thoughts")) == 1 + 3  # the header, then one row per thought, built by the script
     assert len(page.inside("span", "thoughts")) == 3 * 5  # top-5 tokens of each thought
-    assert len(page.inside("li", "tree")) > 4  # the latent beam tree, drawn by the script
     assert len(page.inside("tr", "frontier")) == 1 + 3 and len(page.inside("tr", "path-classes")) == 1 + 4
-    images = [a for t, a, _ in page.found if t == "img"]
-    assert len(images) == 2 and all(a["src"].startswith("data:image/png") for a in images)
+    assert len(page.inside("tr", "hmm-reading")) == 1 + 3
+    for figure in ("graph-figure", "tree-figure"):  # the thoughts on the graph, the search tree: drawn, decoded
+        images = page.inside("img", figure)
+        assert len(images) == 1 and images[0]["src"].startswith("data:image/svg+xml;base64,"), figure
+        assert int(images[0]["data-width"]) > 600, figure
+    pngs = [a for t, a, _ in page.found if t == "img" and a["src"].startswith("data:image/png")]
+    assert len(pngs) == 2 and all(int(a["data-width"]) > 0 for a in pngs)
     texts = [a for t, a, _ in page.found if t == "p" and a.get("id") == "question-verdict"]
     assert texts and "the true answer is" in dom
+    shot = tmp_path / "shot.png"
+    subprocess.run([*browser, "--window-size=1280,2400", f"--screenshot={shot}", report.as_uri()], capture_output=True,
+                   timeout=120)
+    from matplotlib.image import imread
+
+    pixels = imread(str(shot))
+    assert pixels.shape[1] == 1280 and pixels[:1200].std() > 0.05  # readable at 1280 px, the top not blank
+
+
+def test_figures_in_the_report_are_drawn_not_empty(report):
+    import base64
+    import re
+
+    text = report.read_text()
+    for figure in ("graph-figure", "tree-figure"):
+        data = re.search(rf'id={figure}><img alt="[^"]*" src="data:image/svg\+xml;base64,([^"]+)"', text).group(1)
+        svg = base64.b64decode(data).decode()
+        assert svg.count("<path") > 20, figure
 
 
 def test_report_errors_are_clear(tmp_path, capsys):

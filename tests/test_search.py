@@ -8,7 +8,16 @@ import torch
 
 from latentsearch.models.factory import FAMILIES, ModelConfig, build_model
 from latentsearch.search import (
-    HiddenBuckets, Warp, beam_search, best_first, by_tokens, greedy, last_tokens, mcts, recombine, sample,
+    HiddenBuckets,
+    Warp,
+    beam_search,
+    best_first,
+    by_tokens,
+    greedy,
+    last_tokens,
+    mcts,
+    recombine,
+    sample,
     self_consistency,
 )
 from latentsearch.search.engine import Engine

@@ -2,11 +2,11 @@
 
 import pytest
 
-from latentsearch.tasks.prosqa_gen import ProsQAConfig, generate
 from latentsearch.data.schema import save_records
-from latentsearch.models.factory import ModelConfig
-from latentsearch.train.config import TrainConfig
 from latentsearch.methods import Curriculum
+from latentsearch.models.factory import ModelConfig
+from latentsearch.tasks.prosqa_gen import ProsQAConfig, generate
+from latentsearch.train.config import TrainConfig
 from latentsearch.train.trainer import Trainer
 
 pytestmark = pytest.mark.slow

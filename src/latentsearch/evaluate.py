@@ -14,8 +14,8 @@ from latentsearch.data.schema import Record
 from latentsearch.data.tokenizer import ANSWER_MARK, Codec
 from latentsearch.decode import greedy_generate
 from latentsearch.latent.thoughts import latent_generate
-from latentsearch.models.factory import check_context, context_length
 from latentsearch.methods import Recipe
+from latentsearch.models.factory import check_context, context_length
 
 
 def extract_answer(text: str) -> str:

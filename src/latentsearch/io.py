@@ -1,4 +1,6 @@
-"""Atomic file writes: a temporary file in the target folder, then an atomic rename."""
+"""Files, safely: atomic writes (a temporary file in the target folder, then an atomic rename; a
+symlink is written through, never replaced), whole-line appends, reads that refuse what is not a
+regular file, outputs checked against inputs, and a lock for a folder one process owns."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ from pathlib import Path
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` so that a reader sees either the old file or the whole new one."""
+    """Write `data` to `path` so that a reader sees either the old file or the whole new one (a full disk
+    leaves the old one). A symlink keeps pointing where it did: its target is what gets replaced."""
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -40,23 +45,43 @@ def atomic_write_json(path: str | os.PathLike, obj) -> None:
 
 
 def append_line(path: str | os.PathLike, line: str) -> None:
-    """One line appended with a single write(): a killed process leaves whole lines only."""
+    """One line appended with a single write(): a killed process leaves whole lines only, and a short
+    write (a full disk) is cut back off and raised, so the file never ends in half a line."""
+    data = (line + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        os.write(fd, (line + "\n").encode("utf-8"))
+        size = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+        except OSError:
+            os.ftruncate(fd, size)
+            raise
+        if written != len(data):
+            os.ftruncate(fd, size)
+            raise OSError(28, f"{path}: short write ({written} of {len(data)} bytes): is the disk full?")
     finally:
         os.close(fd)
 
 
+MAX_READ = 8 << 30  # bytes; a data file larger than this is refused before it is read
+
+
 def read_text(path: str | os.PathLike, error: type[Exception] = ValueError) -> str:
-    """A UTF-8 text file's contents; a missing file, a folder or other bytes raise `error` naming the file."""
+    """A UTF-8 text file's contents; a missing file, a folder, a FIFO or device, an unreadable path or
+    other bytes raise `error` naming the file (no read can hang or fill the memory)."""
     path = Path(path)
     try:
+        if path.is_dir():
+            raise error(f"{path}: is a directory, not a data file")
+        if not path.exists():
+            raise error(f"{path}: no such file")
+        if not path.is_file():
+            raise error(f"{path}: is not a regular file (a FIFO, socket or device cannot be read as data)")
+        if path.stat().st_size > MAX_READ:
+            raise error(f"{path}: {path.stat().st_size:,} bytes is more than the {MAX_READ:,} a data file may hold")
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{path}: is a directory, not a data file") from None
+    except OSError as err:  # a loop of links, a path through a file, a name too long, no permission
+        raise error(f"{path}: cannot be read ({err.strerror or err})") from None
     try:
         return data.decode("utf-8-sig")  # tolerate a byte-order mark
     except UnicodeDecodeError as err:
@@ -75,3 +100,31 @@ def check_output(path: str | os.PathLike, inputs=(), folder: bool = False) -> No
         raise ValueError(f"{path}: is a file; the output here is a folder")
     if not folder and out.is_dir():
         raise ValueError(f"{path}: is a folder; give a file name")
+
+
+class FolderLock:
+    """An exclusive lock on a folder (its `.lock` file), held while one process writes there."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.path = Path(folder) / ".lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> "FolderLock":
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(self.fd)
+            raise ValueError(f"{self.path.parent}: another process (pid {owner}) is writing there; "
+                             "wait for it or choose another folder") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, str(os.getpid()).encode(), 0)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the lock; the file stays (removing it would race)

@@ -10,6 +10,7 @@ k·c continuous thoughts between `<bot>` and `<eot>`; past the last stage every 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 
@@ -177,10 +178,17 @@ class Recipe:
 
     @classmethod
     def from_meta(cls, meta: dict, codec: Codec, method: str = "") -> tuple["Recipe", int]:
-        """The recipe and stage a checkpoint was saved at (its meta.json); `method` overrides the name."""
-        curriculum = Curriculum(**meta.get("curriculum", {}))
+        """The recipe and stage a checkpoint was saved at (its meta.json); `method` overrides the name.
+        Every field is checked: meta.json is user-editable input."""
+        curriculum = _curriculum(meta.get("curriculum", {}))
         stage = meta.get("stage", curriculum.final_stage)
-        return cls.of(method or meta.get("method", "cot"), codec, curriculum), stage
+        if not _is_int(stage) or not 0 <= stage <= curriculum.final_stage:
+            raise ValueError(f"meta.json: \"stage\" must be an integer in [0, {curriculum.final_stage}], "
+                             f"got {repr(stage)[:40]}")
+        name = method or meta.get("method", "cot")
+        if not isinstance(name, str):
+            raise ValueError(f'meta.json: "method" must be a method name, got {repr(name)[:40]}')
+        return cls.of(name, codec, curriculum), stage
 
     def stage(self, epoch: int) -> int:
         return self.method.stage(epoch, self.curriculum)
@@ -196,3 +204,21 @@ class Recipe:
         item = self.method.item(example, stage, self.curriculum, self.special)
         thoughts = n_thoughts if n_thoughts is not None and self.method.uses_thoughts() else item.n_thoughts
         return Item(item.prompt, thoughts, item.after, ())
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _curriculum(fields) -> Curriculum:
+    """meta.json's curriculum: only known keys, each of its field's type."""
+    if not isinstance(fields, dict):
+        raise ValueError(f'meta.json: "curriculum" must be an object, got {repr(fields)[:40]}')
+    known = {f.name: f for f in dataclasses.fields(Curriculum)}
+    for key, value in fields.items():
+        if key not in known:
+            raise ValueError(f'meta.json: unknown curriculum key {key[:40]!r} (known: {", ".join(known)})')
+        wanted = {"int": int, "float": (int, float), "bool": bool}[str(known[key].type)]
+        if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+            raise ValueError(f"meta.json: curriculum {key} must be {known[key].type}, got {repr(value)[:40]}")
+    return Curriculum(**fields)

@@ -32,6 +32,9 @@ def run_distill(args) -> None:
     config = DistillConfig(n_states=args.states, layer=args.layer, em_iters=args.em_iters, seed=args.seed)
     lines = [line.strip() for line in read_text(args.corpus).splitlines() if line.strip()]
     lm = load_lm(args.model, chat=False)
+    layers = lm.model.config.num_hidden_layers + 1  # hidden_states: the embeddings, then every block
+    if not -layers <= args.layer < layers:
+        raise ValueError(f"--layer {args.layer} is outside the model's hidden states ({-layers}..{layers - 1})")
     sequences = [ids for ids in map(lm.encode_plain, lines) if len(ids) >= 2]
     if not sequences:
         raise ValueError(f"{Path(args.corpus).name}: no line of at least 2 tokens")

@@ -88,8 +88,8 @@ def _eval_search(args, model, codec, records, recipe, options):
 
 
 def _add_search(sub) -> None:
-    from latentsearch.search.registry import get
     from latentsearch.search import ALGORITHMS
+    from latentsearch.search.registry import get
 
     algorithms = "; ".join(f"{a.name}: {a.description}" for a in ALGORITHMS.values())
     search = command(sub, "search", "decode one prompt with a search algorithm and summarise its tree",

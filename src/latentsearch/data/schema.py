@@ -86,6 +86,15 @@ def _text(obj: dict, key: str, where: str) -> str:
     value = obj[key]
     if not isinstance(value, str) or not value.strip():
         raise DatasetError(f'{where}: "{key}" must be a non-empty string, got {kind(value)}')
+    return _unicode(value, f'"{key}"', where)
+
+
+def _unicode(value: str, what: str, where: str) -> str:
+    """Text that is valid Unicode: a lone surrogate (possible in JSON escapes) cannot be encoded or shown."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise DatasetError(f"{where}: {what} holds invalid Unicode (a lone surrogate) at character {err.start}") from None
     return value
 
 
@@ -96,6 +105,7 @@ def _steps(value, where: str) -> tuple[str, ...]:
         if not isinstance(step, str):
             raise DatasetError(f'{where}: "steps" must be a list of strings '
                                f"(item {i} is {kind(step)})")
+        _unicode(step, f'"steps"[{i}]', where)
     return tuple(value)
 
 
@@ -145,6 +155,10 @@ def _decode(text: str, where: str):
     except json.JSONDecodeError as err:
         raise DatasetError(f"{where}: invalid JSON at line {err.lineno}, column {err.colno}: "
                            f"{err.msg}") from None
+    except RecursionError:
+        raise DatasetError(f"{where}: JSON nested too deeply to be a record") from None
+    except ValueError as err:  # e.g. an integer of thousands of digits
+        raise DatasetError(f"{where}: unreadable JSON value ({str(err)[:120]})") from None
 
 
 def _load_jsonl(text: str, name: str) -> list[Record]:
@@ -157,5 +171,7 @@ def _load_jsonl(text: str, name: str) -> list[Record]:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
             raise DatasetError(f"{where}: invalid JSON at column {err.colno}: {err.msg}") from None
+        except (RecursionError, ValueError):
+            obj = _decode(line, where)  # raises the clear error
         records.append(_parse(obj, where))
     return _nonempty(records, name)

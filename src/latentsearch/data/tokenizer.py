@@ -135,7 +135,7 @@ class Codec:
             return self.tokenizer.decode(ids, skip_special_tokens=False).strip()
         tokens = [self.tokenizer.id_to_token(i) for i in ids]
         text = " ".join(t for t in tokens if t is not None and t not in (PAD, EOS))
-        return re.sub(r" ([.?,!])", r"\1", text) if self.rendering == "text" else text
+        return re.sub(r" ([.?,!:])", r"\1", text) if self.rendering == "text" else text
 
 
 def _small_text(path: Path) -> str:

@@ -19,8 +19,8 @@ import torch
 from tqdm.auto import tqdm
 
 from latentsearch import limits
-from latentsearch.kv import left_pad, positions
 from latentsearch.hmm.hmm import HMM, expected_counts
+from latentsearch.kv import left_pad, positions
 
 
 @dataclass

@@ -117,9 +117,16 @@ class HMM:
             raise FileNotFoundError(f"{folder}: no hmm.safetensors")
         try:
             tensors = load_file(str(folder / "hmm.safetensors"))
-            return cls(tensors["log_init"], tensors["log_trans"], tensors["log_emit"])
+            hmm = cls(tensors["log_init"], tensors["log_trans"], tensors["log_emit"])
         except Exception as err:  # safetensors reports a damaged file with its own exception type
-            raise ValueError(f"{folder / 'hmm.safetensors'}: not an HMM file ({err})") from None
+            raise ValueError(f"{folder / 'hmm.safetensors'}: not an HMM file ({str(err)[:200]})") from None
+        for name, tensor in tensors.items():
+            if torch.isnan(tensor).any() or torch.isposinf(tensor).any():  # -inf is log 0, allowed
+                raise ValueError(f"{folder / 'hmm.safetensors'}: {name} holds NaN or +inf")
+        k, v = hmm.n_states, hmm.vocab_size
+        if hmm.log_init.shape != (k,) or hmm.log_trans.shape != (k, k) or hmm.log_emit.shape != (k, v):
+            raise ValueError(f"{folder / 'hmm.safetensors'}: the tensors' shapes do not agree")
+        return hmm
 
     @staticmethod
     def info(folder: str | Path) -> dict:

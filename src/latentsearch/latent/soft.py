@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from latentsearch.decode import DecodeState, continue_greedy, prefill, step
+from latentsearch.kv import append_column
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def soft_think(model, state: DecodeState, config: SoftConfig, stop_ids: tuple[in
             break
         weights, ids = mixture_weights(logits, config, generator)
         inputs = (weights[:, :, None] * embed(ids)).sum(1)  # (batch, d_model)
-        mask = torch.cat([mask, active[:, None].to(mask.dtype)], dim=1)
+        mask = append_column(mask, active)
         new, cache = step(model, mask, inputs[:, None], pos, cache)
         passes += 1
         logits = torch.where(active[:, None], model.get_output_embeddings()(new[:, -1]), logits)

@@ -19,10 +19,11 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 
 import latentsearch
 from latentsearch import faults
-from latentsearch.models import shipped
 from latentsearch.data.tokenizer import Codec
 from latentsearch.errors import CheckpointError
 from latentsearch.io import atomic_write_json
+from latentsearch.models import shipped
+from latentsearch.models.factory import parameter_bytes, quietly
 
 REQUIRED_FILES = ("config.json", "model.safetensors", "meta.json", "tokenizer.json", "rendering.txt")
 
@@ -43,6 +44,15 @@ def save_checkpoint(folder, model: PreTrainedModel, codec: Codec, meta: dict, op
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    try:
+        _write(tmp, model, codec, meta, optimizer, state)
+    except BaseException:  # a full disk, a kill: the half-written folder goes, the last whole one stays
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _swap_into_place(tmp, folder)
+
+
+def _write(tmp: Path, model, codec: Codec, meta: dict, optimizer, state: dict | None) -> None:
     model.save_pretrained(tmp, safe_serialization=True)
     faults.reached("save")
     codec.save(tmp)
@@ -55,7 +65,6 @@ def save_checkpoint(folder, model: PreTrainedModel, codec: Codec, meta: dict, op
         save_optimizer(tmp, optimizer)
     if state is not None:
         save_trainer_state(tmp, state)
-    _swap_into_place(tmp, folder)
 
 
 def _swap_into_place(tmp: Path, folder: Path) -> None:
@@ -98,15 +107,42 @@ def load_checkpoint(folder) -> tuple[PreTrainedModel, Codec, dict]:
     """Model (eval mode), codec and meta. Loading runs no code from the folder."""
     folder = resolve(folder)
     check_folder(folder)
+    check_size(folder)
     try:
-        model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
+        with quietly():
+            model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
     except Exception as err:  # a damaged file fails in whichever library layer reads it first
         raise CheckpointError(f"{folder}: cannot load the weights: {_first_line(err)}") from None
+    check_finite(model, folder)
     try:
         codec = Codec.load(folder)
     except ValueError as err:
         raise CheckpointError(str(err)) from None
+    needed = max(codec.vocab.values()) + 1
+    if needed > model.get_input_embeddings().num_embeddings:
+        raise CheckpointError(f"{folder}: the tokenizer uses token ids up to {needed - 1} but the model has only "
+                              f"{model.get_input_embeddings().num_embeddings} embeddings")
     return model.eval(), codec, read_meta(folder)
+
+
+def check_size(folder: Path) -> None:
+    """Refuse, before building anything, a config.json whose model would not fit the memory budget."""
+    from latentsearch import limits
+
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        needed = parameter_bytes(config if isinstance(config, dict) else {})
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise CheckpointError(f"{folder / 'config.json'}: invalid JSON ({type(err).__name__})") from None
+    except ValueError as err:
+        raise CheckpointError(f"{folder}: {err}") from None
+    limits.check(f"the model of {folder / 'config.json'}", needed)
+
+
+def check_finite(model, folder) -> None:
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{folder}: the weights hold NaN or infinite numbers ({name})")
 
 
 def read_meta(folder: Path) -> dict:

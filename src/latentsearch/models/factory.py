@@ -6,6 +6,7 @@ command line that fills it) loads without it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,9 +74,9 @@ def load_pretrained(name_or_path: str, **kwargs) -> PreTrainedModel:
     """Any HF causal LM; safetensors only and never remote code."""
     from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(
-        name_or_path, trust_remote_code=False, use_safetensors=True, **kwargs
-    )
+    with quietly():
+        return AutoModelForCausalLM.from_pretrained(name_or_path, trust_remote_code=False, use_safetensors=True,
+                                                    **kwargs)
 
 
 def check_context(model: PreTrainedModel, length: int, what: str) -> None:
@@ -103,3 +104,39 @@ def set_dropout(model: PreTrainedModel, p: float) -> PreTrainedModel:
         if hasattr(model.config, key):
             setattr(model.config, key, p)
     return model
+
+
+@contextmanager
+def quietly():
+    """transformers' loading bars ("Loading weights", GGUF conversion) and advice silenced inside the block."""
+    from transformers.utils import logging
+
+    bars, level = logging.is_progress_bar_enabled(), logging.get_verbosity()
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+        if bars:
+            logging.enable_progress_bar()
+
+
+def parameter_bytes(config: dict) -> int:
+    """A generous estimate of a model's float32 weights from its config.json (before building it)."""
+    layers = _first(config, "n_layer", "num_hidden_layers")
+    width = _first(config, "n_embd", "hidden_size")
+    inner = _first(config, "n_inner", "intermediate_size") or 4 * width
+    vocab = _first(config, "vocab_size")
+    positions = _first(config, "n_positions", "max_position_embeddings")
+    return 4 * (layers * (4 * width * width + 3 * width * inner) + (vocab + positions) * width)
+
+
+def _first(config: dict, *keys) -> int:
+    for key in keys:
+        value = config.get(key)
+        if value is not None:
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**7:
+                raise ValueError(f"config.json: {key} must be an integer in [0, 10^7], got {str(value)[:40]}")
+            return value
+    return 0

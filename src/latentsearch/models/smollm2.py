@@ -33,10 +33,13 @@ def load_smollm2():
     """(model, tokenizer): a fp32 LlamaForCausalLM (134.5M parameters) in eval mode, and its tokenizer."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from latentsearch.models.factory import quietly
+
     folder = smollm2_folder()
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF_FILE, dtype=torch.float32,
-                                                 local_files_only=True)
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE, local_files_only=True)
+    with quietly():  # no GGUF conversion bar
+        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF_FILE, dtype=torch.float32,
+                                                     local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE, local_files_only=True)
     return _plain(model).eval(), tokenizer
 
 

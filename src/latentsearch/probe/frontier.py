@@ -11,6 +11,7 @@ that leans towards an answer does not pass for one that spreads over a BFS layer
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -50,3 +51,37 @@ def frontier_mass(probs: torch.Tensor, graph: Graph, k: int, node_tokens: list[l
         mass = float(probs[[t for v in nodes for t in node_tokens[v]]].sum()) if nodes else 0.0
         total[name], per_node[name] = mass, mass / len(nodes) if nodes else float("nan")
     return FrontierMass(total, per_node)
+
+
+# ----------------------------------------------------------------------------- the HMM reading of a thought
+
+REFERENCES = ("frontier", "walk", "reachable")
+
+
+def reference_distributions(graph: Graph, k: int) -> dict[str, torch.Tensor]:
+    """Three readings of "thought k is BFS": (n_nodes,) distributions over the graph's nodes --
+    uniform on the frontier F_k; the forward message alpha_k of a random walk from the root (an HMM whose
+    states are the nodes, each step to a uniformly drawn child; a node without children keeps its mass);
+    uniform on everything reachable within k steps (R_k)."""
+    n = len(graph.symbols)
+    dist = distances_from(children_of(n, graph.edges), graph.root)
+    children = children_of(n, graph.edges)
+    walk = torch.zeros(n)
+    walk[graph.root] = 1.0
+    for _ in range(k):
+        step = torch.zeros(n)
+        for u in range(n):
+            for v in children[u] or [u]:
+                step[v] += walk[u] / max(len(children[u]), 1)
+        walk = step
+    uniform = lambda nodes: torch.zeros(n).index_fill_(0, torch.tensor(nodes, dtype=torch.long), 1.0 / len(nodes)) \
+        if nodes else torch.full((n,), math.nan)  # noqa: E731
+    return {"frontier": uniform([v for v, d in dist.items() if d == k]), "walk": walk,
+            "reachable": uniform([v for v, d in dist.items() if d <= k])}
+
+
+def total_variation(node_probs: torch.Tensor, graph: Graph, k: int) -> dict[str, float]:
+    """Total variation between thought k's lens distribution over the nodes (renormalised over them) and
+    each reference distribution (nan where the reference is empty, e.g. F_k past the graph's depth)."""
+    p = node_probs / node_probs.sum().clamp(min=1e-30)
+    return {name: float(0.5 * (p - q).abs().sum()) for name, q in reference_distributions(graph, k).items()}

@@ -46,6 +46,9 @@ q.thoughts.forEach((t, i) => {
   row.insertCell().textContent = t.entropy.toFixed(2);
   row.insertCell().textContent = (t.mass.frontier).toFixed(3);
 });
+window.addEventListener('load', () => document.querySelectorAll('img').forEach(img => {
+  img.dataset.width = img.naturalWidth;  // 0 when a figure failed to decode (checked by the browser test)
+}));
 """
 
 
@@ -71,6 +74,7 @@ def build_report(run_dir: str | Path, question: int = 0) -> str:
         _search_section(search, run_dir),
         "<h2>Where each thought puts its probability (all questions)</h2>",
         _frontier_table(probe), _image(run_dir / "frontier_mass.png", "frontier mass by thought"),
+        _hmm_table(probe),
         _path_section(probe, run_dir),
         f"<h2>Question {question}: each thought's top tokens</h2>"
         "<table id=thoughts><thead><tr><th>thought</th><th>top tokens through the LM head "
@@ -172,6 +176,17 @@ def _frontier_table(probe: dict) -> str:
             for k, e in enumerate(probe["frontier"], 1)]
     header = ["", *[f"{c} (per node)" for c in CLASSES], "frontier / unreachable", *[f"{c} (mass)" for c in CANDIDATES]]
     return _table(header, rows, "frontier")
+
+
+def _hmm_table(probe: dict) -> str:
+    """Total variation between each thought's node distribution and three readings of BFS."""
+    if not probe["frontier"] or "tv" not in probe["frontier"][0]:
+        return ""
+    rows = [[f"thought {k}"] + [_number(e["tv"][r], ".3f") for r in ("frontier", "walk", "reachable")]
+            for k, e in enumerate(probe["frontier"], 1)]
+    header = ["", "uniform on F_k", "random walk from the root (HMM forward message)", "uniform on R_k (reached by k)"]
+    return ("<h3>Which picture of BFS fits a thought? Total variation to each (0 = the same, 1 = disjoint)</h3>"
+            + _table(header, rows, "hmm-reading"))
 
 
 def _path_section(probe: dict, run_dir: Path) -> str:

@@ -14,6 +14,7 @@ import math
 from collections import Counter
 from pathlib import Path
 
+import torch
 from tqdm.auto import tqdm
 
 from latentsearch import tasks
@@ -24,7 +25,7 @@ from latentsearch.evaluate import candidate_answers, evaluate
 from latentsearch.io import atomic_write_json
 from latentsearch.latent.space import LatentSearchConfig, LatentSpace
 from latentsearch.methods import Recipe
-from latentsearch.probe.frontier import CANDIDATES, CLASSES, frontier_mass
+from latentsearch.probe.frontier import CANDIDATES, CLASSES, REFERENCES, frontier_mass, total_variation
 from latentsearch.probe.lens import lens_logits, read
 from latentsearch.search import beam_search
 from latentsearch.tasks.graphs import bfs_frontiers
@@ -71,6 +72,7 @@ def _question(model, codec, task, record: Record, thoughts, row: dict, top: int)
                          "entropy": reading.entropy, "top_mass": reading.top_mass,
                          "mass": mass.total, "mass_per_node": mass.per_node})
         node_probs.append([round(float(probs[ids].sum()), 6) for ids in node_tokens])
+        readings[-1]["tv"] = total_variation(torch.tensor(node_probs[-1]), graph, k)
     frontiers = bfs_frontiers(len(graph.symbols), graph.edges, graph.root)
     return {"question": record.question, "answer": row["gold"], "predicted": row["predicted"],
             "correct": row["exact"], "thoughts": readings, "node_probs": node_probs,
@@ -105,6 +107,7 @@ def _mean_mass(questions: list[dict], n_thoughts: int) -> list[dict]:
             entry[key] = {c: _nanmean(v) for c, v in values.items()}
         per = entry["mass_per_node"]
         entry["frontier_over_unreachable"] = per["frontier"] / per["unreachable"] if per["unreachable"] else math.nan
+        entry["tv"] = {r: _nanmean([q["thoughts"][k]["tv"][r] for q in questions]) for r in REFERENCES}
         out.append(entry)
     return out
 

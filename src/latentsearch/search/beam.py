@@ -13,13 +13,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
-
-from latentsearch.search.base import Node, SearchResult, Space, length_score, result
 from latentsearch.options import opt
+from latentsearch.search.base import Node, SearchResult, Space, length_score, result
 from latentsearch.search.registry import register
 
 if TYPE_CHECKING:
-    import torch
+    pass
 
 Merge = Callable[[list[Node]], list[Node]]
 

@@ -15,13 +15,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-
-from latentsearch.search.base import Node, SearchResult, Space, result
 from latentsearch.options import opt
+from latentsearch.search.base import Node, SearchResult, Space, result
 from latentsearch.search.registry import register
 
 if TYPE_CHECKING:
-    import torch
+    pass
 
 Heuristic = Callable[[Node], float]
 

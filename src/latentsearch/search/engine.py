@@ -21,7 +21,10 @@ import torch
 from tqdm.auto import tqdm
 from transformers import LogitsProcessorList
 from transformers.generation.logits_process import (
-    MinPLogitsWarper, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,
+    MinPLogitsWarper,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
 )
 
 from latentsearch import kv

@@ -13,9 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-
-from latentsearch.search.base import Node, SearchResult, Space, Warp, result
 from latentsearch.options import opt
+from latentsearch.search.base import Node, SearchResult, Space, Warp, result
 from latentsearch.search.registry import register
 from latentsearch.search.sampling import SamplingOptions, sample_until
 

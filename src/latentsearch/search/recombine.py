@@ -13,10 +13,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Hashable, Sequence
 
-
+from latentsearch.options import opt
 from latentsearch.search.base import Node, SearchResult, Space, logsumexp
 from latentsearch.search.beam import STOPPING, BeamConfig, beam_search
-from latentsearch.options import opt
 from latentsearch.search.registry import register
 
 if TYPE_CHECKING:

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
-
-from latentsearch.search.base import Node, SearchResult, Space, Warp, result
 from latentsearch.options import opt
+from latentsearch.search.base import Node, SearchResult, Space, Warp, result
 from latentsearch.search.registry import register
 
 if TYPE_CHECKING:

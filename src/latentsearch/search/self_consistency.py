@@ -8,9 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Hashable
 
-
-from latentsearch.search.base import Node, SearchResult, Space, Warp, result
 from latentsearch.options import opt
+from latentsearch.search.base import Node, SearchResult, Space, Warp, result
 from latentsearch.search.registry import register
 from latentsearch.search.sampling import SamplingOptions, sample_until
 

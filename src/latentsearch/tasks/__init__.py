@@ -4,8 +4,10 @@
 package registers every task below.
 """
 
+from latentsearch.tasks import (
+    prontoqa,  # noqa: F401,E402
+    prosqa,  # noqa: F401,E402  (registers itself)
+)
 from latentsearch.tasks.base import TASKS, Graph, Rendered, Task, detect, get, register
-from latentsearch.tasks import prosqa  # noqa: F401,E402  (registers itself)
-from latentsearch.tasks import prontoqa  # noqa: F401,E402
 
 __all__ = ["TASKS", "Graph", "Rendered", "Task", "detect", "get", "register"]

@@ -71,9 +71,9 @@ class ProntoQA(Task):
         """The generated steps are the chain of a valid proof of the record's conclusion."""
         if not record.has_graph:
             return None
-        sentences = gen.sentences(steps_text)
-        steps = [" ".join(sentences[i : i + 2]) for i in range(0, len(sentences) - 1, 2)] + sentences[-1:]
-        try:
+        try:  # whatever the model wrote: not sentences at all is not a valid path either
+            sentences = gen.sentences(steps_text.strip())
+            steps = [" ".join(sentences[i : i + 2]) for i in range(0, len(sentences) - 1, 2)] + sentences[-1:]
             gen.check_record({**record.to_dict(), "steps": steps})
         except (ValueError, KeyError):
             return False

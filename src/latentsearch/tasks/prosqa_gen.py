@@ -21,8 +21,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from latentsearch.tasks.graphs import bfs_frontiers, shortest_paths
 from latentsearch.data.schema import Record
+from latentsearch.tasks.graphs import bfs_frontiers, shortest_paths
 
 PERSON_NAMES = ("Alex", "Bob", "Carol", "Davis", "Eva", "Fae", "Gabriel", "Jack", "Max", "Oliver",
                 "Polly", "Rex", "Sally", "Sam", "Stella", "Tom", "Wren")

@@ -6,8 +6,8 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from latentsearch.data.tokenizer import RENDERINGS
-from latentsearch.models.factory import ModelConfig
 from latentsearch.methods import METHODS, Curriculum
+from latentsearch.models.factory import ModelConfig
 
 
 @dataclass
@@ -52,8 +52,21 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
         if self.add_layers and not self.init:
             raise ValueError("add_layers grows an --init model; a fresh model takes --layers")
+        # Beyond these bounds training diverges from the first step (NaN), which is never what was meant.
+        for name, high in (("lr", 1.0), ("weight_decay", 1.0), ("min_lr_ratio", 1.0)):
+            if getattr(self, name) > high:
+                raise ValueError(f"{name} must be at most {high}, got {getattr(self, name)}")
         if self.lr == 0:
             raise ValueError("lr must be positive")
+
+    # Fields a resumed run may change: how long it runs and how often it reports; anything else would
+    # silently train a different run into the same folder.
+    RESUMABLE = ("epochs", "save_every", "log_every", "val_limit")
+
+    def differences(self, saved: dict) -> list[str]:
+        """The fields (other than RESUMABLE ones) where `saved` (a run's config.json) differs from this."""
+        mine = self.to_dict()
+        return [k for k in mine if k not in self.RESUMABLE and saved.get(k) != mine[k]]
 
     def to_dict(self) -> dict:
         return asdict(self)

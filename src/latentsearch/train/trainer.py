@@ -11,7 +11,9 @@ and DistributedDataParallel averages the gradients; only rank 0 validates, write
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -25,15 +27,15 @@ from latentsearch.data.examples import bucket_batches, encode_records
 from latentsearch.data.schema import load_records
 from latentsearch.data.tokenizer import Codec
 from latentsearch.evaluate import evaluate
-from latentsearch.io import append_line, atomic_write_json, atomic_write_text
+from latentsearch.io import FolderLock, append_line, atomic_write_json, atomic_write_text
+from latentsearch.methods import Item, Recipe
 from latentsearch.models import checkpoint as ckpt
 from latentsearch.models.deepen import add_blocks
-from latentsearch.models.factory import build_model, check_context, set_dropout
+from latentsearch.models.factory import build_model, check_context, hf_config, parameter_bytes, set_dropout
 from latentsearch.models.lm import load_trainable
-from latentsearch.train.config import TrainConfig
 from latentsearch.train import distributed
+from latentsearch.train.config import TrainConfig
 from latentsearch.train.loss import ItemLoss, collate, target_tokens
-from latentsearch.methods import Item, Recipe
 
 
 @dataclass
@@ -53,7 +55,9 @@ class Trainer:
         self.rank, self.world, self.device = distributed.setup()
         self.progress_bar = progress_bar and self.rank == 0
         self.source = Path(config.train).name
+        check_run_folder(self.out, config, resume)
         records = load_records(config.train)
+        self._check_model_size()
         self.model, self.codec = self._model_and_codec(task_of(records, self.source))
         self.recipe = Recipe.of(config.method, self.codec, config.curriculum)
         self.examples = encode_records(records, self.codec, self.source)
@@ -64,6 +68,23 @@ class Trainer:
         if resume and ckpt.resolve(self.out / "checkpoint").exists():
             self._resume()
         self._check_first_epoch()
+
+    def _check_model_size(self) -> None:
+        """Weights, gradients and AdamW moments of the model to build, against the budget, before building it."""
+        init, config = self.config.init, self.config.model
+        if init and not ckpt.is_pretrained_lm(init):
+            saved = json.loads((ckpt.resolve(init) / "config.json").read_text()) if (
+                ckpt.resolve(init) / "config.json").is_file() else {}
+            saved = saved if isinstance(saved, dict) else {}
+            layers = saved.get("n_layer", saved.get("num_hidden_layers", 0))
+            if isinstance(layers, int):
+                saved = {**saved, "n_layer": layers + self.config.add_layers, "num_hidden_layers": None}
+            needed = parameter_bytes(saved)
+        elif init:
+            return  # a pretrained model's size is checked as it loads
+        else:
+            needed = parameter_bytes(hf_config(config, 1000, 0, 1).to_dict())
+        limits.check(f"training a model of {needed // 4:,} parameters (weights, gradients, AdamW)", 4 * needed)
 
     def _model_and_codec(self, task: str):
         init = self.config.init
@@ -104,7 +125,11 @@ class Trainer:
     def _resume(self):
         folder = self.out / "checkpoint"
         model, _, _ = ckpt.load_checkpoint(folder)
-        self.model.load_state_dict(model.state_dict())
+        try:
+            self.model.load_state_dict(model.state_dict())
+        except RuntimeError as err:
+            raise ckpt.CheckpointError(f"{folder}: does not fit this run's model "
+                                       f"({str(err).splitlines()[0][:160]})") from None
         ckpt.load_optimizer(folder, self.optimizer)
         self.state = Progress(**ckpt.load_trainer_state(folder))
         self._forget_metrics_after(self.state)
@@ -123,15 +148,17 @@ class Trainer:
         return -(-len(self.examples) // self.config.batch_size)
 
     def run(self, until_epoch: int | None = None) -> dict:
-        """Train to the last epoch (or stop after `until_epoch`); returns the last validation summary."""
-        if self.rank == 0:
-            self.out.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(self.out / "config.json", self.config.to_dict())
-        summary: dict = {}
-        last = min(self.config.epochs, until_epoch or self.config.epochs)
-        while self.state.epoch < last:
-            self._train_epoch()
-            summary = self._end_epoch()
+        """Train to the last epoch (or stop after `until_epoch`); returns the last validation summary.
+        The run folder is locked meanwhile: a second process training into it stops at once."""
+        lock = FolderLock(self.out) if self.rank == 0 else contextlib.nullcontext()
+        with lock:
+            if self.rank == 0:
+                atomic_write_json(self.out / "config.json", self.config.to_dict())
+            summary: dict = {}
+            last = min(self.config.epochs, until_epoch or self.config.epochs)
+            while self.state.epoch < last:
+                self._train_epoch()
+                summary = self._end_epoch()
         return summary
 
     def _train_epoch(self):
@@ -148,6 +175,10 @@ class Trainer:
         clock, tokens = time.perf_counter(), 0
         for batch in batches[state.batch :]:
             loss, n_tokens = self._step([items[i] for i in batch])
+            if not math.isfinite(loss):
+                raise TrainingDiverged(f"the training loss is {loss} at step {state.step + 1} (epoch {state.epoch + 1}): "
+                                       f"training stopped, nothing of this step was saved; {self.out / 'checkpoint'} "
+                                       "holds the last good state (lower --lr?)")
             tokens += n_tokens
             state.batch += 1
             state.step += 1
@@ -237,3 +268,31 @@ def task_of(records, source: str) -> str:
     if len(named) > 1:
         raise ValueError(f"{source} mixes tasks ({', '.join(sorted(named))}); train on one task at a time")
     return named.pop() if named else "text"
+
+
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite: training stops without saving the broken state."""
+
+
+def check_run_folder(out: Path, config: TrainConfig, resume: bool) -> None:
+    """A run folder is new (or empty), or a run of the same config to resume: nothing else is written into."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ValueError(f"{out}: is a file; the output of train is a run folder")
+    present = sorted(p.name for p in out.iterdir() if p.name != ".lock")
+    if not present:
+        return
+    saved_path = out / "config.json"
+    if not saved_path.is_file():
+        raise ValueError(f"{out}: holds other files ({', '.join(present[:3])}); train into a new or empty folder")
+    if not resume:
+        raise ValueError(f"{out}: holds a run already; pass --resume to continue it, or choose another folder")
+    try:
+        saved = json.loads(saved_path.read_text())
+    except (ValueError, RecursionError):
+        raise ValueError(f"{saved_path}: not a run's config (invalid JSON)") from None
+    changed = config.differences(saved if isinstance(saved, dict) else {})
+    if changed:
+        raise ValueError(f"{out}: --resume continues the same run, but {', '.join(changed)} differ from its "
+                         "config.json (only the epochs and how often it saves and logs may change)")
