@@ -46,3 +46,21 @@ def test_added_blocks_learn(family):
 def test_negative_count_is_refused():
     with pytest.raises(ValueError, match="add_layers"):
         add_blocks(tiny("gpt2"), -1)
+
+
+def test_added_tokens_are_new_distinct_words_and_old_ones_stay():
+    import torch
+
+    from latentsearch.models.deepen import add_tokens
+    from latentsearch.models.factory import ModelConfig, build_model
+
+    model = build_model(ModelConfig(d_model=32, n_head=2), 40, 0, 1, seed=0)
+    before = model.get_input_embeddings().weight.detach().clone()
+    add_tokens(model, 50, seed=1)
+    after = model.get_input_embeddings().weight.detach()
+    assert after.shape == (50, 32) and torch.equal(after[:40], before)
+    new = after[40:]
+    old_spread = torch.cdist(before, before).mean()
+    assert torch.cdist(new, new).sum() / (10 * 9) > 0.5 * old_spread  # not near-copies of one vector
+    assert model.get_output_embeddings().weight.shape == (50, 32)
+    assert torch.equal(model.get_output_embeddings().weight, after)  # the tied head grew with it

@@ -58,3 +58,22 @@ def _renumber(block: nn.Module, index: int) -> None:
     for module in block.modules():
         if hasattr(module, "layer_idx"):
             module.layer_idx = index
+
+
+def add_tokens(model: PreTrainedModel, vocab_size: int, seed: int = 0) -> PreTrainedModel:
+    """Grow the embedding (and a tied LM head) to `vocab_size` rows; old rows are kept, new ones drawn
+    like the old: each dimension from a normal with the old rows' mean and spread. (transformers' own
+    mean-resizing gives new rows almost equal to each other, and equal rows get equal gradients, so
+    they never become different words.)"""
+    old = model.get_input_embeddings().weight.detach()
+    if vocab_size <= len(old):
+        return model
+    model.resize_token_embeddings(vocab_size, mean_resizing=False)
+    generator = torch.Generator().manual_seed(seed)
+    draws = torch.randn(vocab_size - len(old), old.shape[1], generator=generator)
+    with torch.no_grad():
+        model.get_input_embeddings().weight[len(old):] = old.mean(0) + draws * old.std(0)
+        head = model.get_output_embeddings()
+        if head is not None and head.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr():
+            head.weight[len(old):] = model.get_input_embeddings().weight[len(old):]
+    return model

@@ -30,7 +30,7 @@ from latentsearch.evaluate import evaluate
 from latentsearch.io import FolderLock, append_line, atomic_write_json, atomic_write_text
 from latentsearch.methods import Item, Recipe
 from latentsearch.models import checkpoint as ckpt
-from latentsearch.models.deepen import add_blocks
+from latentsearch.models.deepen import add_blocks, add_tokens
 from latentsearch.models.factory import build_model, check_context, hf_config, parameter_bytes, set_dropout
 from latentsearch.models.lm import load_trainable
 from latentsearch.train import distributed
@@ -93,8 +93,7 @@ class Trainer:
         elif init:
             model, codec, _ = ckpt.load_checkpoint(init)
             codec = codec.grown()  # words added to the task since the checkpoint was trained
-            if len(codec) > model.get_input_embeddings().num_embeddings:
-                model.resize_token_embeddings(len(codec))
+            add_tokens(model, len(codec), self.config.seed)
         else:
             codec = Codec.build(self.config.rendering or tasks.get(task).renderings[0], task)
             model = build_model(self.config.model, len(codec), codec.pad_id, codec.eos_id, self.config.seed)
