@@ -40,12 +40,13 @@ def evaluate(model, codec: Codec, records: list[Record], recipe: Recipe | str, s
              progress: bool = False, source: str = "data") -> EvalResult:
     """Greedy-decode every record (through continuous thoughts for latent methods) and score it.
 
-    `stage` defaults to the curriculum's final stage; `n_thoughts` overrides the thought count.
+    `stage` defaults to the curriculum's final stage; `n_thoughts` overrides the thought count ("steps":
+    at least one per reasoning step).
     """
     recipe = Recipe.of(recipe, codec) if isinstance(recipe, str) else recipe
     stage = recipe.curriculum.final_stage if stage is None else stage
     examples = encode_records(records, codec, source)
-    items = [recipe.prompt_item(e, stage, n_thoughts) for e in examples]
+    items = [_prompt(recipe, e, stage, n_thoughts) for e in examples]
     for i, item in enumerate(items):
         check_context(model, len(item.prompt) + item.n_thoughts + len(item.after) + 1, f"{source}, record {i}")
     if max_new_tokens is None:
@@ -66,6 +67,14 @@ def evaluate(model, codec: Codec, records: list[Record], recipe: Recipe | str, s
     rows = [score_output(i, r, codec, out) | {"thoughts": item.n_thoughts}
             for i, (r, out, item) in enumerate(zip(records, outputs, items))]
     return EvalResult(_summarize(rows, seconds), rows, thoughts)
+
+
+def _prompt(recipe: Recipe, example, stage: int, n_thoughts: int | str | None):
+    """The prompt item; "steps" gives a question at least one thought per reasoning step (thoughts = depth)."""
+    if n_thoughts != "steps":
+        return recipe.prompt_item(example, stage, n_thoughts)
+    default = recipe.prompt_item(example, stage).n_thoughts
+    return recipe.prompt_item(example, stage, max(default, len(example.steps)))
 
 
 def score_output(index: int, record: Record, codec: Codec, output: list[int]) -> dict:

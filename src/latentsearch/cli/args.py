@@ -87,3 +87,10 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def thoughts(text: str):
+    """A thought count, or a word: `steps` (one per reasoning step at least) or `auto` (think until sure)."""
+    if text in ("steps", "auto"):
+        return text
+    return count(text)

@@ -6,7 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from latentsearch.cli.args import add_output, command, count, finite, positive
+from latentsearch.cli.args import add_output, command, finite, positive, thoughts
 
 
 def add(sub) -> None:
@@ -23,8 +23,10 @@ def _add_eval(sub) -> None:
     ev.add_argument("checkpoint", help="a shipped model (latentsearch models) or a checkpoint folder")
     ev.add_argument("data", help="data file (.json or .jsonl)")
     ev.add_argument("--method", default=None, choices=list(METHODS), help="method (default: the checkpoint's)")
-    ev.add_argument("--thoughts", type=count, default=None, help="continuous thoughts per question "
-                    "(latent methods; default: what the checkpoint's stage uses)")
+    ev.add_argument("--thoughts", type=thoughts, default=None, help="continuous thoughts per question: a number, "
+                    "'steps' (at least one per reasoning step: thoughts = depth), or 'auto' (think until the lens "
+                    "puts --auto-mass on an answer, at most --max-thoughts); default: the checkpoint's count")
+    ev.add_argument("--auto-mass", type=finite, default=0.5, help="--thoughts auto: the lens mass that stops thinking")
     ev.add_argument("--batch-size", type=positive, default=64, help="questions decoded together")
     specs = ", ".join(f"{s.name}:{s.argument}" if s.argument else s.name for s in SPECS.values())
     ev.add_argument("--search", default="", metavar="SPEC", help=f"answer through a latent search strategy: {specs} "
@@ -52,6 +54,8 @@ def run_eval(args) -> None:
     records = load_records(args.data)
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, stage = Recipe.from_meta(meta, codec, args.method or "")
+    if args.thoughts == "auto" and not args.search:
+        args.search, args.thoughts = f"adaptive:mass:{args.auto_mass}", None
     if args.search:
         summary, rows = _eval_search(args, model, codec, records, recipe, options)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from latentsearch.cli.args import add_output, command, count, finite, positive
+from latentsearch.cli.args import add_output, command, count, finite, positive, thoughts
 
 
 def add(sub) -> None:
@@ -65,7 +65,8 @@ def _add_value(sub) -> None:
     value.add_argument("--rollouts", type=positive, default=8, help="noisy rollouts per question")
     value.add_argument("--noise", default="gaussian", choices=("gaussian", "dropout", "layer"), help="how rollouts branch")
     value.add_argument("--sigmas", default="0,0.1,0.2,0.3", help="noise scales, one per question in turn")
-    value.add_argument("--thoughts", type=count, default=None, help="thoughts per question (default: the checkpoint's)")
+    value.add_argument("--thoughts", type=thoughts, default=None, help="thoughts per question: a number or 'steps' "
+                       "(at least one per reasoning step); default: the checkpoint's")
     value.add_argument("--epochs", type=positive, default=20, help="passes over the trajectories")
     value.add_argument("--seed", type=int, default=0, help="noise and initialisation seed")
     add_output(value, "output folder (value.safetensors, value.json)")

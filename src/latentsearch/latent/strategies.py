@@ -166,16 +166,18 @@ STRATEGIES = {"one-path": one_path, "best-of-n": best_of_n, "vote": vote, "weigh
 
 
 @torch.no_grad()
-def run_strategy(spec: str, make: MakeSpace, thoughts: int, options: LatentOptions = LatentOptions()) -> Outcome:
+def run_strategy(spec: str, make: MakeSpace, thoughts: int, options: LatentOptions | None = None) -> Outcome:
     chosen, argument = parse_spec(spec)
-    return STRATEGIES[chosen.name](make, argument, thoughts, options)
+    return STRATEGIES[chosen.name](make, argument, thoughts, options or LatentOptions())
 
 
-def search_records(model, codec, records, recipe, spec: str, options: LatentOptions = LatentOptions(),
-                   valuer=None, n_thoughts: int | None = None, progress: bool = False,
+def search_records(model, codec, records, recipe, spec: str, options: LatentOptions | None = None,
+                   valuer=None, n_thoughts: int | str | None = None, progress: bool = False,
                    source: str = "data") -> dict:
-    """Run a strategy on every question (its thoughts: the checkpoint's count for it, or `n_thoughts`);
-    returns the summary (accuracy, forward passes and thoughts per question) and one row per question."""
+    """Run a strategy on every question; its thoughts: the checkpoint's count for it, `n_thoughts`, or
+    with "steps" at least one per reasoning step of the question (see `prompt_item`). Returns the
+    summary (accuracy, forward passes and thoughts per question) and one row per question."""
+    options = options or LatentOptions()
     from tqdm.auto import tqdm
 
     from latentsearch.data.examples import encode_records
@@ -189,7 +191,7 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
     rows = []
     for index, (record, example) in enumerate(tqdm(list(zip(records, encode_records(records, codec, source))),
                                                    desc=spec, disable=not progress)):
-        item = recipe.prompt_item(example, recipe.curriculum.final_stage, n_thoughts)
+        item = prompt_item(recipe, example, record, n_thoughts)
         candidates = candidate_answers(record, codec)
         make = lambda config: LatentSpace(model, item.prompt, item.after, candidates, config, valuer)  # noqa: E731
         out = run_strategy(spec, make, max(item.n_thoughts, 1), options)
@@ -201,3 +203,12 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
                "thoughts_per_question": sum(r["thought_states"] for r in rows) / n,
                "thoughts_used": sum(r["thoughts_used"] for r in rows) / n}
     return {"summary": summary, "rows": rows}
+
+
+def prompt_item(recipe, example, record, n_thoughts: int | str | None):
+    """The question's prompt with its thoughts: the checkpoint's count, `n_thoughts`, or for "steps" the
+    larger of the checkpoint's count and the question's reasoning steps (thoughts = depth on deep graphs)."""
+    item = recipe.prompt_item(example, recipe.curriculum.final_stage)
+    if n_thoughts == "steps":
+        return recipe.prompt_item(example, recipe.curriculum.final_stage, max(item.n_thoughts, len(record.steps)))
+    return item if n_thoughts is None else recipe.prompt_item(example, recipe.curriculum.final_stage, n_thoughts)

@@ -190,7 +190,7 @@ def evaluate_value(model: ValueModel, trajectories: list[Trajectory]) -> dict:
 
 
 def collect(model, codec, records, recipe, options, rollouts: int = 8, sigmas=(0.0, 0.1, 0.2, 0.3),
-            n_thoughts: int | None = None, progress: bool = False, source: str = "data") -> list[Trajectory]:
+            n_thoughts: int | str | None = None, progress: bool = False, source: str = "data") -> list[Trajectory]:
     """`rollouts` noisy trajectories of every question (question i at noise sigmas[i % len]), each with its
     per-thought features and whether its final answer is right (the right candidate comes first)."""
     from dataclasses import replace
@@ -198,12 +198,13 @@ def collect(model, codec, records, recipe, options, rollouts: int = 8, sigmas=(0
     from latentsearch.data.examples import encode_records
     from latentsearch.evaluate import candidate_answers
     from latentsearch.latent.space import LatentSpace
+    from latentsearch.latent.strategies import prompt_item
     from latentsearch.latent.strategies import rollouts as all_rollouts
 
     out = []
     pairs = list(zip(records, encode_records(records, codec, source)))
     for i, (record, example) in enumerate(tqdm(pairs, desc="rollouts", disable=not progress)):
-        item = recipe.prompt_item(example, recipe.curriculum.final_stage, n_thoughts)
+        item = prompt_item(recipe, example, record, n_thoughts)
         config = options.space_config(max(item.n_thoughts, 1), root_children=rollouts, children=1)
         config = replace(config, perturb=replace(config.perturb, sigma=sigmas[i % len(sigmas)]), seed=options.seed + i)
         space = LatentSpace(model, item.prompt, item.after, candidate_answers(record, codec), config)

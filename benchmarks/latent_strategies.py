@@ -1,0 +1,118 @@
+"""Does search over continuous thoughts beat the single path? Every latent strategy on every split.
+
+For each split and SPEC (latent/specs.py): accuracy, forward passes and thought states per question,
+and how many of one path's errors the strategy fixes (+) and how many right answers it breaks (-).
+Thoughts per question: the checkpoint's own count, or with --thoughts steps one per reasoning step
+(the question's depth: "thoughts = depth"). Writes a Markdown table, a JSON file and a figure of
+accuracy against forward passes (token-space search on the CoT model on the same axes with --tokens).
+
+Run: python benchmarks/latent_strategies.py --splits real=../shared/data/prosqa_valid.json \
+        d14=d14n30.jsonl --specs one-path vote:8 beam:4 --json out.json --figure out.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from latentsearch.data.schema import load_records
+from latentsearch.latent.specs import LatentOptions
+from latentsearch.latent.strategies import search_records
+from latentsearch.latent.value import ValueModel, Valuer
+from latentsearch.methods import Recipe
+from latentsearch.models.checkpoint import load_checkpoint
+
+SPECS = ("one-path", "vote:8", "best-of-n:8", "weighted-vote:8", "beam:4", "anytime:12", "anytime-value:12",
+         "adaptive:mass:0.5", "tokens-beam:4", "tokens-dp:4")
+
+
+def machine() -> str:
+    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def run_split(name, records, model, codec, recipe, specs, options, valuer, thoughts):
+    rows, base = [], None
+    for spec in specs:
+        if valuer is None and spec.split(":")[0] in ("weighted-vote", "anytime-value"):
+            continue
+        start = time.perf_counter()
+        out = search_records(model, codec, records, recipe, spec, options, valuer, thoughts, progress=True)
+        right = [r["correct"] for r in out["rows"]]
+        base = base or right  # the first spec is the baseline (one-path)
+        row = {"split": name, **out["summary"], "seconds": round(time.perf_counter() - start, 1),
+               "fixed": sum(r and not b for r, b in zip(right, base)),
+               "broken": sum(b and not r for r, b in zip(right, base))}
+        rows.append(row)
+        print(f"| {name} | {spec} | {row['accuracy']:.1%} | +{row['fixed']} / -{row['broken']} | "
+              f"{row['forward_passes']:.1f} | {row['thoughts_per_question']:.1f} | {row['thoughts_used']:.1f} | "
+              f"{row['seconds']:.0f} |", flush=True)
+    return rows
+
+
+def figure(rows: list[dict], tokens: list[dict], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    splits = sorted({r["split"] for r in rows}, key=[r["split"] for r in rows].index)
+    fig, axes = plt.subplots(1, len(splits), figsize=(5 * len(splits), 4), squeeze=False)
+    for ax, split in zip(axes[0], splits):
+        for r in (r for r in rows if r["split"] == split):
+            ax.scatter(r["forward_passes"], 100 * r["accuracy"], color="#1f77b4" if "tokens" not in r["search"] else "#999")
+            ax.annotate(r["search"], (r["forward_passes"], 100 * r["accuracy"]), fontsize=7, xytext=(3, 2),
+                        textcoords="offset points")
+        for t in (t for t in tokens if split == "real"):
+            ax.scatter(t["forward_passes"], 100 * t["accuracy"], marker="s", color="#d62728")
+            ax.annotate(f"CoT {t['algorithm']}", (t["forward_passes"], 100 * t["accuracy"]), fontsize=7,
+                        xytext=(3, -8), textcoords="offset points", color="#d62728")
+        ax.set_title(split)
+        ax.set_xscale("log")
+        ax.set_xlabel("forward passes per question (log)")
+        ax.set_ylabel("accuracy (%)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default="prosqa-coconut")
+    parser.add_argument("--splits", nargs="+", required=True, help="NAME=FILE pairs")
+    parser.add_argument("--specs", nargs="+", default=list(SPECS))
+    parser.add_argument("--value", default="", help="value model folder (for weighted-vote, anytime-value)")
+    parser.add_argument("--thoughts", default="", help="'' (the checkpoint's), a number, or 'steps' (= depth)")
+    parser.add_argument("--noise", default="gaussian")
+    parser.add_argument("--sigma", type=float, default=0.1)
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--tokens", default="", help="JSON rows of token-space search on the CoT model (for the figure)")
+    parser.add_argument("--json", default="")
+    parser.add_argument("--figure", default="")
+    args = parser.parse_args()
+    model, codec, meta = load_checkpoint(args.checkpoint)
+    recipe, _ = Recipe.from_meta(meta, codec)
+    valuer = Valuer(ValueModel.load(args.value)) if args.value else None
+    options = LatentOptions(noise=args.noise, sigma=args.sigma)
+    thoughts = int(args.thoughts) if args.thoughts.isdigit() else (args.thoughts or None)
+    print(f"{args.checkpoint}; thoughts: {args.thoughts or 'the checkpoint'}; noise {args.noise} sigma {args.sigma}; "
+          f"{machine()}")
+    print("| split | search | accuracy | vs one path | forward passes / q | thought states / q | thoughts used | s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    rows = []
+    for pair in args.splits:
+        name, _, path = pair.partition("=")
+        records = load_records(path)[: args.limit or None]
+        rows += run_split(name, records, model, codec, recipe, args.specs, options, valuer, thoughts)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": machine(), "checkpoint": args.checkpoint, "rows": rows}, indent=1))
+    if args.figure:
+        tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else []
+        figure(rows, tokens if isinstance(tokens, list) else tokens.get("rows", []), args.figure)
+
+
+if __name__ == "__main__":
+    main()
