@@ -50,6 +50,37 @@ def add(sub) -> None:
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(run=run_train)
     _add_value(sub)
+    _add_reproduce(sub)
+
+
+def _add_reproduce(sub) -> None:
+    rep = command(sub, "reproduce", "from nothing to a Coconut model: data, CoT, curriculum, fresh data, deeper, "
+                  "choose, eval, report (resumable)", "latentsearch reproduce prosqa -o runs/repro --real "
+                  "../shared/data/prosqa_valid.json --budget-minutes 150",
+                  description="Reproduce the shipped model's recipe in one command (src/latentsearch/reproduce.py "
+                  "holds the schedule). Every phase is resumable: run the same command again after an interruption.")
+    rep.add_argument("task", choices=("prosqa",), help="the task")
+    add_output(rep, "run folder (one sub-folder per phase, summary.json, report/)")
+    rep.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="cpu: the CPU schedule; cuda: the "
+                     "GPU schedule (larger batches, more data)")
+    rep.add_argument("--budget-minutes", type=finite, default=None, help="give every training phase its share of "
+                     "this many minutes and stop it there (default: no limit)")
+    rep.add_argument("--quick", action="store_true", help="the same code path in a few minutes (a tiny model)")
+    rep.add_argument("--real", default="", help="the real validation split to score the chosen model on")
+    rep.set_defaults(run=run_reproduce)
+
+
+def run_reproduce(args) -> None:
+    import os
+
+    from latentsearch.reproduce import reproduce
+
+    if args.device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the CPU schedule on the CPU, even where a GPU is
+    schedule = "quick" if args.quick else ("gpu" if args.device == "cuda" else "cpu")
+    if args.budget_minutes is not None and args.budget_minutes <= 0:
+        raise ValueError(f"--budget-minutes must be positive, got {args.budget_minutes}")
+    reproduce(args.task, args.output, schedule, args.real, args.budget_minutes)
 
 
 def _add_value(sub) -> None:

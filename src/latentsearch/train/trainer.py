@@ -146,18 +146,22 @@ class Trainer:
     def steps_per_epoch(self) -> int:
         return -(-len(self.examples) // self.config.batch_size)
 
-    def run(self, until_epoch: int | None = None) -> dict:
-        """Train to the last epoch (or stop after `until_epoch`); returns the last validation summary.
-        The run folder is locked meanwhile: a second process training into it stops at once."""
+    def run(self, until_epoch: int | None = None, deadline: float | None = None) -> dict:
+        """Train to the last epoch (or stop after `until_epoch`, or at `deadline`, a time.time(): the state
+        is saved, and `--resume` goes on from there); returns the last validation summary. The run folder
+        is locked meanwhile: a second process training into it stops at once."""
+        self.deadline = deadline
         lock = FolderLock(self.out) if self.rank == 0 else contextlib.nullcontext()
         with lock:
             if self.rank == 0:
                 atomic_write_json(self.out / "config.json", self.config.to_dict())
             summary: dict = {}
             last = min(self.config.epochs, until_epoch or self.config.epochs)
-            while self.state.epoch < last:
+            while self.state.epoch < last and not self.out_of_time:
                 self._train_epoch()
-                summary = self._end_epoch()
+                summary = self._end_epoch() if not self.out_of_time else summary
+            if self.out_of_time:
+                self._save_checkpoint()  # where it stopped, so that --resume (or a next phase) goes on from here
         return summary
 
     def _train_epoch(self):
@@ -190,6 +194,8 @@ class Trainer:
                            "tokens_per_s": round(rate)})
             if cfg.save_every and state.step % cfg.save_every == 0:
                 self._save_checkpoint()
+            if self.out_of_time:
+                break
         bar.close()
 
     def _step(self, batch: list[Item]) -> tuple[float, int]:
@@ -238,6 +244,10 @@ class Trainer:
         result = evaluate(self.model, self.codec, self.val_records, self.recipe, stage=self.recipe.stage(self.state.epoch))
         self.model.train()
         return result.summary
+
+    @property
+    def out_of_time(self) -> bool:
+        return getattr(self, "deadline", None) is not None and time.time() >= self.deadline
 
     def _save_checkpoint(self):
         self._save(self.out / "checkpoint", with_optimizer=True, stage=self.recipe.stage(self.state.epoch))

@@ -1,0 +1,210 @@
+"""`latentsearch reproduce prosqa -o DIR`: from nothing to a Coconut model, in one resumable command.
+
+The schedule is the best recipe the lineage of the shipped model taught (docs/experiments.md), written
+down once: generated data -> CoT from scratch (it must learn to follow edges before any latent stage)
+-> Coconut's curriculum with stage mixing (each example at a random stage with probability 0.3: worth
+about 28 points) -> the last stage on fresh questions -> grown by one identity block and trained on
+more fresh questions -> the model chosen on generated validation questions -> scored on the real
+validation split (if given) -> a report. Every phase writes DIR/PHASE/done.json when it ends; an
+interrupted run picks up at the first phase without one (training phases resume from their last
+checkpoint). With a time budget every training phase gets its share of it and stops there.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from latentsearch.io import atomic_write_json
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str  # its folder under DIR
+    method: str  # a training method (methods.py)
+    data: str  # the training file, a key of Schedule.data
+    epochs: int
+    minutes: float  # its planned share of the time (budgets scale these)
+    init: str = ""  # the phase whose chosen checkpoint it starts from ("" = a fresh model)
+    lr: float = 1e-3
+    batch_size: int = 32
+    warmup_steps: int = 100
+    min_lr_ratio: float = 0.1
+    epochs_per_stage: int = 1
+    mix_prob: float = 0.0
+    add_layers: int = 0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    data: dict  # name -> (questions, seed): generated with the real distribution, the real split excluded
+    phases: tuple[Phase, ...]
+    layers: int = 2  # the fresh model: GPT-2 family, 128-d, 4 heads
+    d_model: int = 128
+    val: int = 500  # generated validation questions scored after every epoch
+    choose: int = 2000  # generated questions the candidates are compared on at the end
+
+    def minutes(self) -> float:
+        return sum(p.minutes for p in self.phases)
+
+
+# Measured on the 2-core CPU (docs/reproduce.md): CoT escapes its edge-following plateau after about 12k
+# steps of 32; one curriculum epoch at batch 256 takes about 5 minutes; a grown 3-layer step costs 1.5x.
+CPU = Schedule(
+    data={"train": (100_000, 1), "fresh": (200_000, 2), "fresh2": (200_000, 3)},
+    phases=(
+        Phase("cot", "cot", "train", epochs=8, minutes=30),
+        Phase("curriculum", "coconut", "train", epochs=8, minutes=42, init="cot", batch_size=256, lr=1e-3,
+              epochs_per_stage=1, mix_prob=0.3, min_lr_ratio=0.3),
+        Phase("last", "coconut-no-curriculum", "fresh", epochs=2, minutes=22, init="curriculum", batch_size=256,
+              lr=3e-4, warmup_steps=50, mix_prob=0.3),
+        Phase("deeper", "coconut-no-curriculum", "fresh2", epochs=2, minutes=32, init="last", batch_size=256,
+              lr=2e-4, warmup_steps=100, mix_prob=0.3, add_layers=1),
+    ),
+)
+GPU = replace(CPU, data={"train": (100_000, 1), "fresh": (600_000, 2)}, phases=(
+    Phase("cot", "cot", "train", epochs=16, minutes=2.5, batch_size=64, lr=2e-3),
+    Phase("curriculum", "coconut", "train", epochs=24, minutes=4, init="cot", batch_size=256, epochs_per_stage=2,
+          mix_prob=0.3, min_lr_ratio=0.3),
+    Phase("deeper", "coconut-no-curriculum", "fresh", epochs=3, minutes=3, init="curriculum", batch_size=256,
+          lr=2e-4, mix_prob=0.3, add_layers=1),
+))
+QUICK = Schedule(  # the same code path in a few minutes, for CI and the docs (not a good model)
+    data={"train": (300, 1), "fresh": (300, 2)}, val=50, choose=50, layers=1, d_model=32,
+    phases=(Phase("cot", "cot", "train", epochs=2, minutes=1),
+            Phase("curriculum", "coconut", "train", epochs=3, minutes=1, init="cot", mix_prob=0.3,
+                  epochs_per_stage=1),
+            Phase("deeper", "coconut-no-curriculum", "fresh", epochs=1, minutes=1, init="curriculum",
+                  add_layers=1, mix_prob=0.3)),
+)
+SCHEDULES = {"cpu": CPU, "gpu": GPU, "quick": QUICK}
+LATENT = {"coconut", "coconut-no-curriculum"}
+
+
+@dataclass
+class Reproduction:
+    out: Path
+    schedule: Schedule
+    real: str = ""  # the real validation split, when there is one
+    budget_minutes: float | None = None
+    log: list = field(default_factory=list)
+
+    def say(self, phase: str, line: str) -> None:
+        print(f"[{phase}] {line}", flush=True)
+
+    def run(self) -> dict:
+        started = time.time()
+        self.data()
+        scale = (self.budget_minutes or 0) / self.schedule.minutes()
+        for phase in self.schedule.phases:
+            deadline = time.time() + 60 * phase.minutes * scale if self.budget_minutes else None
+            self.train(phase, deadline)
+        chosen = self.choose()
+        summary = {"chosen": chosen, **self.evaluate(chosen), "minutes": round((time.time() - started) / 60, 1)}
+        atomic_write_json(self.out / "summary.json", summary)
+        self.say("done", json.dumps(summary))
+        return summary
+
+    # --- phases -------------------------------------------------------------------------------------
+    def data(self) -> None:
+        folder = self.out / "data"
+        if (folder / "done.json").is_file():
+            return
+        from latentsearch.data.schema import load_records, save_records
+        from latentsearch.tasks import get
+
+        task = get("prosqa")
+        exclude = {r.question for r in load_records(self.real)} if self.real else set()
+        sets = {**self.schedule.data, "val": (self.schedule.val, 54_321), "choose": (self.schedule.choose, 777)}
+        for name, (n, seed) in sets.items():
+            records = task.generate(n, seed, exclude_questions=exclude, progress=True)
+            exclude |= {r.question for r in records}  # no question in two sets
+            save_records(records, folder / f"{name}.jsonl")
+        atomic_write_json(folder / "done.json", {name: n for name, (n, _) in sets.items()})
+        self.say("data", ", ".join(f"{name} {n:,}" for name, (n, _) in sets.items()) + " questions")
+
+    def train(self, phase: Phase, deadline: float | None) -> None:
+        from latentsearch.methods import Curriculum
+        from latentsearch.models.factory import ModelConfig
+        from latentsearch.train.config import TrainConfig
+        from latentsearch.train.trainer import Trainer
+
+        folder = self.out / phase.name
+        if (folder / "done.json").is_file():
+            return
+        config = TrainConfig(
+            train=str(self.out / "data" / f"{phase.data}.jsonl"), val=str(self.out / "data" / "val.jsonl"),
+            out=str(folder), method=phase.method, val_limit=0, epochs=phase.epochs, batch_size=phase.batch_size,
+            lr=phase.lr, warmup_steps=phase.warmup_steps, min_lr_ratio=phase.min_lr_ratio,
+            init=str(self.checkpoint(phase.init)) if phase.init else "", add_layers=phase.add_layers,
+            model=ModelConfig(n_layer=self.schedule.layers, d_model=self.schedule.d_model), save_every=200,
+            curriculum=Curriculum(epochs_per_stage=phase.epochs_per_stage, max_stage=6, mix_prob=phase.mix_prob))
+        start = time.time()
+        trainer = Trainer(config, resume=(folder / "config.json").is_file())
+        summary = trainer.run(deadline=deadline)
+        result = {"minutes": round((time.time() - start) / 60, 1), "epochs": trainer.state.epoch,
+                  "stopped_by_budget": trainer.out_of_time, "best_val_accuracy": trainer.state.best_accuracy,
+                  "last_val": summary, "phase": asdict(phase)}
+        atomic_write_json(folder / "done.json", result)
+        self.say(phase.name, f"{result['epochs']} epochs in {result['minutes']} min, best generated val "
+                             f"{trainer.state.best_accuracy:.1%}" + (" (stopped by the budget)" if trainer.out_of_time else ""))
+
+    def checkpoint(self, phase: str) -> Path:
+        """A phase's chosen model: its best validation checkpoint, else its latest."""
+        best = self.out / phase / "best"
+        return best if (best / "model.safetensors").is_file() else self.out / phase / "checkpoint"
+
+    def choose(self) -> str:
+        """The latent phases' models compared on the larger generated set; the best wins (real data unseen)."""
+        folder = self.out / "choose"
+        if (folder / "done.json").is_file():
+            return json.loads((folder / "done.json").read_text())["chosen"]
+        scores = {p.name: self.score(self.checkpoint(p.name), self.out / "data" / "choose.jsonl")["accuracy"]
+                  for p in self.schedule.phases if p.method in LATENT and self.checkpoint(p.name).exists()}
+        chosen = max(scores, key=scores.get)
+        atomic_write_json(folder / "done.json", {"chosen": chosen, "generated_accuracy": scores})
+        self.say("choose", ", ".join(f"{k} {v:.1%}" for k, v in scores.items()) + f" on generated questions: {chosen}")
+        return chosen
+
+    def evaluate(self, chosen: str) -> dict:
+        model = self.checkpoint(chosen)
+        out = {"model": str(model), "generated_accuracy": self.score(model, self.out / "data" / "choose.jsonl")["accuracy"]}
+        if self.real:
+            out["real_accuracy"] = self.score(model, Path(self.real))["accuracy"]
+            self.say("eval", f"{out['real_accuracy']:.1%} on the real split ({Path(self.real).name})")
+        self.report(model)
+        return out
+
+    def score(self, model: Path, data: Path) -> dict:
+        from latentsearch.data.schema import load_records
+        from latentsearch.evaluate import evaluate
+        from latentsearch.methods import Recipe
+        from latentsearch.models.checkpoint import load_checkpoint
+
+        net, codec, meta = load_checkpoint(model)
+        recipe, stage = Recipe.from_meta(meta, codec)
+        return evaluate(net, codec, load_records(data), recipe, stage=stage).summary
+
+    def report(self, model: Path) -> None:
+        from latentsearch.data.schema import load_records
+        from latentsearch.methods import Recipe
+        from latentsearch.models.checkpoint import load_checkpoint
+        from latentsearch.probe.report import write_report
+        from latentsearch.probe.run import probe, write_probe
+
+        net, codec, meta = load_checkpoint(model)
+        recipe, _ = Recipe.from_meta(meta, codec)
+        records = load_records(self.real or self.out / "data" / "choose.jsonl")[:100]
+        result = probe(net, codec, records, recipe, recipe.curriculum.final_stage, 6, trees=1)
+        write_probe(result, self.out / "report", figures=1)
+        self.say("report", str(write_report(self.out / "report", self.out / "report" / "report.html")))
+
+
+def reproduce(task: str, out: str, schedule: str = "cpu", real: str = "", budget_minutes: float | None = None) -> dict:
+    if task != "prosqa":
+        raise ValueError(f"reproduce knows the recipe for prosqa only, not {task!r}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; choose from {', '.join(SCHEDULES)}")
+    return Reproduction(Path(out), SCHEDULES[schedule], real, budget_minutes).run()

@@ -1,0 +1,35 @@
+"""`latentsearch reproduce`: every phase in order, one summary line each, and an interrupted run picks up
+where it stopped (the quick schedule: the same code path as the real one, in seconds)."""
+
+import json
+
+from latentsearch.cli import main
+
+
+def test_reproduce_runs_every_phase_and_resumes_where_it_stopped(tmp_path, capsys, real_valid_path):
+    out = tmp_path / "repro"
+    assert main(["reproduce", "prosqa", "-o", str(out), "--quick", "--real", str(real_valid_path)]) == 0
+    printed = capsys.readouterr().out
+    for phase in ("data", "cot", "curriculum", "deeper", "choose", "eval", "report", "done"):
+        assert f"[{phase}] " in printed, phase
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["chosen"] in ("curriculum", "deeper") and 0 <= summary["real_accuracy"] <= 1
+    assert (out / "report" / "report.html").is_file()
+    deeper = json.loads((out / "deeper" / "done.json").read_text())
+    assert deeper["phase"]["add_layers"] == 1
+    before = (out / "cot" / "metrics.jsonl").read_bytes()
+    (out / "deeper" / "done.json").unlink()  # as if the run had been killed during its last phase
+    (out / "choose" / "done.json").unlink()
+    assert main(["reproduce", "prosqa", "-o", str(out), "--quick", "--real", str(real_valid_path)]) == 0
+    again = capsys.readouterr().out
+    assert "[data]" not in again and "[cot]" not in again and "[deeper]" in again and "[choose]" in again
+    assert (out / "cot" / "metrics.jsonl").read_bytes() == before  # finished phases are not run again
+
+
+def test_a_budget_stops_each_phase_at_its_share(tmp_path, capsys):
+    out = tmp_path / "tight"
+    assert main(["reproduce", "prosqa", "-o", str(out), "--quick", "--budget-minutes", "0.001"]) == 0
+    capsys.readouterr()
+    cot = json.loads((out / "cot" / "done.json").read_text())
+    assert cot["stopped_by_budget"] and cot["epochs"] == 0
+    assert json.loads((out / "summary.json").read_text())["chosen"]
