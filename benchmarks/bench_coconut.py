@@ -15,6 +15,8 @@ Run: python benchmarks/bench_coconut.py [--checkpoint DIR] [--data FILE] [--thou
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import time
 from pathlib import Path
 
@@ -106,18 +108,26 @@ def bench_inference(model, recipe, codec, examples, thoughts: int, max_new_token
     items = [recipe.prompt_item(e, recipe.curriculum.final_stage, thoughts) for e in examples]
     prompts, counts, after = [list(i.prompt) for i in items], [i.n_thoughts for i in items], list(items[0].after)
     latent_generate(model, prompts[:64], counts[:64], after, codec.eos_id, codec.pad_id, max_new_tokens, 64)  # warm-up
-    synchronize(model)
-    start = time.perf_counter()
-    ours, _ = latent_generate(model, prompts, counts, after, codec.eos_id, codec.pad_id, max_new_tokens, 64)
-    t_ours = time.perf_counter() - start
+    timed = {}
+    for static in (False, True):  # the cache grown by torch.cat at every pass, or preallocated and written in place
+        synchronize(model)
+        start = time.perf_counter()
+        ours, _ = latent_generate(model, prompts, counts, after, codec.eos_id, codec.pad_id, max_new_tokens, 64,
+                                  static=static)
+        synchronize(model)
+        timed[static] = (ours, time.perf_counter() - start)
+    ours, t_ours = timed[True]
     start = time.perf_counter()
     ref = [reference_answer(model, p, k, after, codec.eos_id, max_new_tokens) for p, k in zip(prompts, counts)]
     t_ref = time.perf_counter() - start
     same = sum(a == b for a, b in zip(ours, ref))
+    t_dynamic = timed[False][1]
     print(f"\ninference, {len(items)} questions, {thoughts} thoughts (examples/s)")
-    print(f"  reference (batch 1, no cache) {len(items) / t_ref:8.1f}")
-    print(f"  ours (batch 64, KV cache)     {len(items) / t_ours:8.1f}   {t_ref / t_ours:5.1f}x")
-    print(f"  identical answers: {same}/{len(items)}")
+    print(f"  reference (batch 1, no cache)          {len(items) / t_ref:8.1f}")
+    print(f"  ours, batch 64, cache grown by cat     {len(items) / t_dynamic:8.1f}   {t_ref / t_dynamic:5.1f}x")
+    print(f"  ours, batch 64, static cache           {len(items) / t_ours:8.1f}   {t_ref / t_ours:5.1f}x")
+    print(f"  identical answers: {same}/{len(items)} (static vs grown: "
+          f"{sum(a == b for a, b in zip(timed[True][0], timed[False][0]))}/{len(items)})")
 
 
 def main() -> None:
@@ -135,7 +145,8 @@ def main() -> None:
     model.to(args.device)
     recipe, _ = Recipe.from_meta(meta, codec, "coconut")
     examples = encode_records(load_records(args.data), codec)
-    where = torch.cuda.get_device_name(model.device) if model.device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
+    where = torch.cuda.get_device_name(model.device) if model.device.type == "cuda" else \
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads"
     print(f"{args.checkpoint}: {sum(p.numel() for p in model.parameters()):,} parameters, {where}")
     bench_training(model, recipe, examples, args.thoughts, args.batch, args.repeats)
     bench_inference(model, recipe, codec, examples[: args.n], args.thoughts)

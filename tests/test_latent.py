@@ -68,3 +68,15 @@ def test_batched_answers_equal_answers_alone(family):
         alone, _ = answer_after_thoughts(model, [prompt], [k], after=[3], eos_id=1, pad_id=0, max_new_tokens=6)
         assert batched[row][: len(alone[0])] == alone[0]
     assert state.thoughts.shape == (3, max(THOUGHTS), 32)
+
+
+def test_a_static_cache_gives_the_answers_of_a_growing_one():
+    from latentsearch.latent.thoughts import answer_after_thoughts
+    from latentsearch.models.factory import ModelConfig, build_model
+
+    model = build_model(ModelConfig(n_layer=2, d_model=32, n_head=2), 40, 0, 1, seed=3).eval()
+    prompts = [[5, 6, 7, 8, 2], [9, 10, 2], [11, 12, 13, 14, 15, 16, 2]]
+    grown, g_state = answer_after_thoughts(model, prompts, [3, 1, 2], [3], 1, 0, 6, static=False)
+    static, s_state = answer_after_thoughts(model, prompts, [3, 1, 2], [3], 1, 0, 6, static=True)
+    assert grown == static and type(s_state.cache).__name__ == "StaticCache"
+    torch.testing.assert_close(g_state.thoughts, s_state.thoughts, atol=1e-5, rtol=0)

@@ -30,6 +30,13 @@ class DecodeState:
     forward_passes: int = 0
 
 
+def static_cache(model, length: int):
+    """A KV cache preallocated for `length` positions (transformers' StaticCache), written in place."""
+    from transformers import StaticCache
+
+    return StaticCache(config=model.config, max_cache_len=length)
+
+
 def step(model, mask, embeds, pos, cache):
     """One pass of the base model; returns (last hidden states, cache). The LM head reads these states."""
     out = model.base_model(inputs_embeds=embeds, attention_mask=mask, position_ids=pos,
@@ -37,14 +44,17 @@ def step(model, mask, embeds, pos, cache):
     return out.last_hidden_state, out.cache
 
 
-def prefill(model, prompts: list[list[int]], pad_id: int) -> DecodeState:
+def prefill(model, prompts: list[list[int]], pad_id: int, room: int = 0) -> DecodeState:
+    """The prompt pass; with `room` > 0 the KV cache is preallocated for that many more positions (a
+    static cache: every later pass writes in place instead of growing the cache with torch.cat)."""
     ids, mask = left_pad(prompts, pad_id)
-    return prefill_padded(model, ids.to(model.device), mask.to(model.device))
+    return prefill_padded(model, ids.to(model.device), mask.to(model.device), room)
 
 
-def prefill_padded(model, ids: torch.Tensor, mask: torch.Tensor) -> DecodeState:
+def prefill_padded(model, ids: torch.Tensor, mask: torch.Tensor, room: int = 0) -> DecodeState:
     """The prompt pass over left-padded `ids` (batch, width) with its attention `mask`."""
-    hidden, cache = step(model, mask, model.get_input_embeddings()(ids), positions(mask), None)
+    cache = static_cache(model, ids.shape[1] + room) if room else None
+    hidden, cache = step(model, mask, model.get_input_embeddings()(ids), positions(mask), cache)
     last = hidden[:, -1]
     no_thoughts = last.new_zeros(len(ids), 0, last.shape[-1])
     return DecodeState(model.get_output_embeddings()(last), last, no_thoughts, cache, mask,
@@ -87,9 +97,11 @@ def trim_at_eos(rows: list[list[int]], eos_id: int) -> list[list[int]]:
 
 
 @torch.no_grad()
-def greedy_batch(model, prompts: list[list[int]], eos_id: int, pad_id: int, max_new_tokens: int) -> list[list[int]]:
+def greedy_batch(model, prompts: list[list[int]], eos_id: int, pad_id: int, max_new_tokens: int,
+                 static: bool = True) -> list[list[int]]:
     """Greedy continuation of each prompt, up to and including `eos_id` (or `max_new_tokens`)."""
-    rows, _ = continue_greedy(model, prefill(model, prompts, pad_id), [], eos_id, pad_id, max_new_tokens)
+    state = prefill(model, prompts, pad_id, room=max_new_tokens if static else 0)
+    rows, _ = continue_greedy(model, state, [], eos_id, pad_id, max_new_tokens)
     return rows
 
 

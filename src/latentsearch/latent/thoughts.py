@@ -48,20 +48,21 @@ def continue_with(model, state: DecodeState, tokens: torch.Tensor) -> torch.Tens
 
 @torch.no_grad()
 def answer_after_thoughts(model, prompts, n_thoughts, after: list[int], eos_id: int, pad_id: int,
-                          max_new_tokens: int = 16) -> tuple[list[list[int]], DecodeState]:
+                          max_new_tokens: int = 16, static: bool = True) -> tuple[list[list[int]], DecodeState]:
     """Prompt (ending with <bot>) -> thoughts -> `after` (e.g. [<eot>]) -> greedy tokens until <eos>.
 
     Returns the generated tokens of every row and the state right after the thoughts, whose
-    `thoughts` are the vectors fed back (for probing).
+    `thoughts` are the vectors fed back (for probing). `static`: preallocate the KV cache for all of it.
     """
-    thought_state = think(model, prefill(model, prompts, pad_id), n_thoughts)
+    room = max(n_thoughts) + len(after) + max_new_tokens if static and len(n_thoughts) else 0
+    thought_state = think(model, prefill(model, prompts, pad_id, room), n_thoughts)
     rows, state = continue_greedy(model, thought_state, after, eos_id, pad_id, max_new_tokens)
     thought_state.forward_passes = state.forward_passes
     return rows, thought_state
 
 
 def latent_generate(model, prompts, n_thoughts, after, eos_id, pad_id, max_new_tokens=16, batch_size=64,
-                    progress=False) -> tuple[list[list[int]], list[torch.Tensor]]:
+                    progress=False, static=True) -> tuple[list[list[int]], list[torch.Tensor]]:
     """answer_after_thoughts over many questions, batched by similar length.
 
     Returns every row's generated tokens and its thought vectors (n_thoughts[i], d_model).
@@ -72,7 +73,7 @@ def latent_generate(model, prompts, n_thoughts, after, eos_id, pad_id, max_new_t
     for start in tqdm(range(0, len(order), batch_size), desc="think+decode", disable=not progress):
         chunk = order[start : start + batch_size]
         rows, state = answer_after_thoughts(model, [list(prompts[i]) for i in chunk], [n_thoughts[i] for i in chunk],
-                                            after, eos_id, pad_id, max_new_tokens)
+                                            after, eos_id, pad_id, max_new_tokens, static)
         width = state.thoughts.shape[1]
         for row, i in enumerate(chunk):
             outputs[i], thoughts[i] = rows[row], state.thoughts[row, width - n_thoughts[i] :].cpu()
