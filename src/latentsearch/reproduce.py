@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from latentsearch.io import atomic_write_json
@@ -89,7 +89,7 @@ class Reproduction:
     schedule: Schedule
     real: str = ""  # the real validation split, when there is one
     budget_minutes: float | None = None
-    log: list = field(default_factory=list)
+    seed: int = 0  # the models' initialisation and batch order (the data stay the same)
 
     def say(self, phase: str, line: str) -> None:
         print(f"[{phase}] {line}", flush=True)
@@ -140,6 +140,7 @@ class Reproduction:
             lr=phase.lr, warmup_steps=phase.warmup_steps, min_lr_ratio=phase.min_lr_ratio,
             init=str(self.checkpoint(phase.init)) if phase.init else "", add_layers=phase.add_layers,
             model=ModelConfig(n_layer=self.schedule.layers, d_model=self.schedule.d_model), save_every=200,
+            seed=self.seed,
             curriculum=Curriculum(epochs_per_stage=phase.epochs_per_stage, max_stage=6, mix_prob=phase.mix_prob))
         start = time.time()
         trainer = Trainer(config, resume=(folder / "config.json").is_file())
@@ -202,9 +203,10 @@ class Reproduction:
         self.say("report", str(write_report(self.out / "report", self.out / "report" / "report.html")))
 
 
-def reproduce(task: str, out: str, schedule: str = "cpu", real: str = "", budget_minutes: float | None = None) -> dict:
+def reproduce(task: str, out: str, schedule: str = "cpu", real: str = "", budget_minutes: float | None = None,
+              seed: int = 0) -> dict:
     if task != "prosqa":
         raise ValueError(f"reproduce knows the recipe for prosqa only, not {task!r}")
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; choose from {', '.join(SCHEDULES)}")
-    return Reproduction(Path(out), SCHEDULES[schedule], real, budget_minutes).run()
+    return Reproduction(Path(out), SCHEDULES[schedule], real, budget_minutes, seed).run()

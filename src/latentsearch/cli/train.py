@@ -67,6 +67,7 @@ def _add_reproduce(sub) -> None:
                      "this many minutes and stop it there (default: no limit)")
     rep.add_argument("--quick", action="store_true", help="the same code path in a few minutes (a tiny model)")
     rep.add_argument("--real", default="", help="the real validation split to score the chosen model on")
+    rep.add_argument("--seed", type=int, default=0, help="initialisation and batch order of every model")
     rep.set_defaults(run=run_reproduce)
 
 
@@ -80,7 +81,7 @@ def run_reproduce(args) -> None:
     schedule = "quick" if args.quick else ("gpu" if args.device == "cuda" else "cpu")
     if args.budget_minutes is not None and args.budget_minutes <= 0:
         raise ValueError(f"--budget-minutes must be positive, got {args.budget_minutes}")
-    reproduce(args.task, args.output, schedule, args.real, args.budget_minutes)
+    reproduce(args.task, args.output, schedule, args.real, args.budget_minutes, args.seed)
 
 
 def _add_value(sub) -> None:
