@@ -99,7 +99,8 @@ def _add_value(sub) -> None:
     value.add_argument("--sigmas", default="0,0.1,0.2,0.3", help="noise scales, one per question in turn")
     value.add_argument("--thoughts", type=thoughts, default=None, help="thoughts per question: a number or 'steps' "
                        "(at least one per reasoning step); default: the checkpoint's")
-    value.add_argument("--epochs", type=positive, default=20, help="passes over the trajectories")
+    value.add_argument("--epochs", type=positive, default=8, help="passes over the trajectories (with --val, the "
+                       "epoch of the lowest held-out loss is kept)")
     value.add_argument("--seed", type=int, default=0, help="noise and initialisation seed")
     add_output(value, "output folder (value.safetensors, value.json)")
     value.set_defaults(run=run_value)

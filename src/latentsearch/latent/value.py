@@ -32,7 +32,7 @@ N_EXTRA = 3  # per thought beyond its state: best candidate log-likelihood, seco
 @dataclass(frozen=True)
 class ValueConfig:
     d_state: int = 128  # the scored model's hidden size
-    d_model: int = 64  # the value transformer's width
+    d_model: int = 32  # the value transformer's width
     layers: int = 1  # causal transformer layers over the thoughts
     heads: int = 4  # attention heads
     max_thoughts: int = 64  # longest trajectory it reads
@@ -138,17 +138,20 @@ class Trajectory:
     right: bool  # whether its final answer is right
 
 
-def train_value(trajectories: list[Trajectory], config: ValueConfig, epochs: int = 20, lr: float = 1e-3,
+def train_value(trajectories: list[Trajectory], config: ValueConfig, epochs: int = 8, lr: float = 1e-3,
                 batch_size: int = 64, seed: int = 0, val: list[Trajectory] | None = None,
                 progress: bool = False) -> tuple[ValueModel, dict]:
-    """BCE at every thought of every trajectory; returns the model and its training report."""
+    """BCE at every thought of every trajectory; with `val`, the epoch with the lowest held-out loss is
+    kept (rollouts of one question are alike, so the model soon learns its questions by heart).
+    Returns the model and its training report."""
     torch.manual_seed(seed)
     model = ValueModel(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     order = list(range(len(trajectories)))
-    losses = []
-    for _ in tqdm(range(epochs), desc="value model", disable=not progress):
-        random.Random(seed + len(losses)).shuffle(order)
+    losses, held_out, best = [], [], (math.inf, None)
+    for epoch in tqdm(range(epochs), desc="value model", disable=not progress):
+        random.Random(seed + epoch).shuffle(order)
+        model.train()
         total = 0.0
         for start in range(0, len(order), batch_size):
             batch = [trajectories[i] for i in order[start : start + batch_size]]
@@ -158,10 +161,16 @@ def train_value(trajectories: list[Trajectory], config: ValueConfig, epochs: int
             optimizer.step()
             total += float(loss.detach()) * len(batch)
         losses.append(total / len(order))
+        if val:
+            held_out.append(evaluate_value(model.eval(), val))
+            if held_out[-1]["loss"] < best[0]:
+                best = (held_out[-1]["loss"], {k: v.clone() for k, v in model.state_dict().items()})
     report = {"train_loss": losses, "trajectories": len(trajectories),
               "right_share": sum(t.right for t in trajectories) / len(trajectories)}
     if val:
-        report["val"] = evaluate_value(model.eval(), val)
+        model.load_state_dict(best[1])
+        chosen = min(range(len(held_out)), key=lambda i: held_out[i]["loss"])
+        report.update(val=held_out[chosen], chosen_epoch=chosen + 1, val_per_epoch=held_out)
     return model.eval(), report
 
 
