@@ -22,7 +22,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from latentsearch.search.run import SearchConfig, run
 from tqdm.auto import tqdm
 
 from latentsearch.data.examples import encode_record
@@ -31,40 +30,41 @@ from latentsearch.data.tokenizer import ANSWER_MARK, Codec
 from latentsearch.evaluate import extract_answer, score_output
 from latentsearch.methods import Recipe
 from latentsearch.models.checkpoint import load_checkpoint
-from latentsearch.search.base import Warp
+from latentsearch.search import Context
 from latentsearch.search.engine import Engine
-from latentsearch.search.recombine import by_tokens, recombine
+from latentsearch.search.recombine import STOPPING, by_tokens, recombine
+from latentsearch.search.registry import get
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "src" / "latentsearch" / "assets" / "prosqa-cot"  # the shipped CoT model
 DATA = ROOT.parent / "shared" / "data" / "prosqa_valid.json"
-SAMPLING = Warp(temperature=1.0)
-
-
 @dataclass(frozen=True)
 class Algo:
     label: str  # the table's row name
-    config: SearchConfig
+    name: str  # the registered algorithm
+    options: dict  # its options (the fields of its config)
     node_answer_key: bool = False  # recombine with the graph-node key that keeps the node after `###`
 
+    @property
+    def config(self):
+        return get(self.name).make_config(**self.options)
 
-def algorithms(max_new_tokens: int, budget: int, cosine: float, samples: int, seed: int) -> dict[str, Algo]:
-    cfg = lambda **kw: SearchConfig(max_new_tokens=max_new_tokens, seed=seed, **kw)  # noqa: E731
+
+def algorithms(budget: int, cosine: float, samples: int, seed: int) -> dict[str, Algo]:
     return {
-        "greedy": Algo("greedy (DFS)", cfg(algo="greedy")),
-        "beam4": Algo("beam 4 (BFS)", cfg(algo="beam", width=4)),
-        "beam8": Algo("beam 8 (BFS)", cfg(algo="beam", width=8)),
-        "beam4-raw": Algo("beam 4, length_penalty 0 (sum of log-probs)", cfg(algo="beam", width=4, length_penalty=0.0)),
-        "best-first": Algo(f"best-first, budget {budget}", cfg(algo="best-first", budget=budget)),
-        "recombine-node": Algo("recombine 4, graph-node key (last token)", cfg(algo="recombine", key="last:1")),
-        "recombine-node-answer": Algo("recombine 4, graph-node key (node kept after ###)",
-                                      cfg(algo="recombine", key="last:1"), node_answer_key=True),
-        "recombine-hidden": Algo(f"recombine 4, hidden-state key (cos >= {cosine})",
-                                 cfg(algo="recombine", key=f"hidden:{cosine}")),
-        "self-consistency": Algo(f"self-consistency N={samples} (T=1)",
-                                 cfg(algo="self-consistency", width=samples, warp=SAMPLING)),
-        "mcts": Algo("MCTS (8 iterations, branch 4, T=1)",
-                     cfg(algo="mcts", width=4, iterations=8, warp=SAMPLING)),
+        "greedy": Algo("greedy (DFS)", "greedy", {}),
+        "beam4": Algo("beam 4 (BFS)", "beam", {"width": 4}),
+        "beam8": Algo("beam 8 (BFS)", "beam", {"width": 8}),
+        "beam4-raw": Algo("beam 4, length_penalty 0 (sum of log-probs)", "beam", {"width": 4, "length_penalty": 0.0}),
+        "best-first": Algo(f"best-first, budget {budget}", "best-first", {"budget": budget}),
+        "recombine-node": Algo("recombine 4, graph-node key (last token)", "recombine", {"key": "last:1"}),
+        "recombine-node-answer": Algo("recombine 4, graph-node key (node kept after ###)", "recombine",
+                                      {"key": "last:1"}, node_answer_key=True),
+        "recombine-hidden": Algo(f"recombine 4, hidden-state key (cos >= {cosine})", "recombine",
+                                 {"key": f"hidden:{cosine}"}),
+        "self-consistency": Algo(f"self-consistency N={samples} (T=1)", "self-consistency",
+                                 {"samples": samples, "seed": seed}),
+        "mcts": Algo("MCTS (8 iterations, branch 4, T=1)", "mcts", {"branch": 4, "iterations": 8, "seed": seed}),
     }
 
 
@@ -78,9 +78,9 @@ class EveryToken:
 
 
 def answer_of(codec: Codec):
-    """Self-consistency's vote: the extracted answer of a sequence (None without `###`)."""
-    def extract(ids: list[int]):
-        text = codec.decode(ids)
+    """Self-consistency's vote: the extracted answer of a final node (None without `###`)."""
+    def extract(node):
+        text = codec.decode(list(node.tokens))
         return extract_answer(text) if ANSWER_MARK in text else None
     return extract
 
@@ -95,25 +95,25 @@ def node_answer_key(mark: int):
     return key
 
 
-def search_one(model, codec: Codec, record: Record, algo: Algo) -> tuple[list[int], object]:
+def search_one(model, codec: Codec, record: Record, algo: Algo, max_new_tokens: int) -> tuple[list[int], object]:
     """The best sequence of one algorithm on one question, and its SearchResult."""
     prompt = list(Recipe.of("cot", codec).prompt_item(encode_record(record, codec), 0).prompt)
     config = algo.config
-    engine = Engine(model, prompt, codec.eos_id, config.max_new_tokens, keep_hidden=config.needs_hidden)
+    engine = Engine(model, prompt, codec.eos_id, max_new_tokens, keep_hidden=getattr(config, "needs_hidden", False))
     if algo.node_answer_key:
         out = recombine(engine, by_tokens(node_answer_key(codec.token_id(ANSWER_MARK))), config.width, config.merge,
-                        config.length_penalty, config.early_stopping)
+                        config.length_penalty, STOPPING[config.early_stopping])
     else:
-        out = run(engine, config, answer=answer_of(codec), delimiter=EveryToken())
+        out = get(algo.name).run(engine, config, Context(answer=answer_of(codec), delimiter=EveryToken()))
     return (out.sequences[0] if out.sequences else []), out
 
 
-def evaluate_algo(model, codec: Codec, records: list[Record], name: str, algo: Algo) -> dict:
+def evaluate_algo(model, codec: Codec, records: list[Record], name: str, algo: Algo, max_new_tokens: int) -> dict:
     """One table row: accuracy, valid-path rate and cost per question of `algo` on `records`."""
     rows, passes, expansions, extra = [], 0, 0, {}
     start = time.perf_counter()
     for index, record in enumerate(tqdm(records, desc=name, leave=False)):
-        best, out = search_one(model, codec, record, algo)
+        best, out = search_one(model, codec, record, algo, max_new_tokens)
         rows.append(score_output(index, record, codec, best))
         passes, expansions = passes + out.forward_passes, expansions + out.expansions
         for key, value in out.extra.items():  # e.g. merged (recombine), optimal (best-first)
@@ -183,10 +183,10 @@ def main(argv=None) -> int:
     model, codec, meta = load_checkpoint(args.checkpoint)
     model.eval()
     records = load_records(args.data)
-    table = algorithms(args.max_new_tokens, args.budget, args.cosine, args.samples, args.seed)
+    table = algorithms(args.budget, args.cosine, args.samples, args.seed)
     results = []
     for name, limit in parse_algos(args.algos, table, args.limit):
-        results.append(evaluate_algo(model, codec, records[:limit], name, table[name]))
+        results.append(evaluate_algo(model, codec, records[:limit], name, table[name], args.max_new_tokens))
         print(f"{name}: accuracy {results[-1]['accuracy']:.3f} ({results[-1]['seconds']:.1f} s)", flush=True)
     print(markdown(results))
     if args.output:

@@ -107,3 +107,12 @@ def test_smollm2_greedy_and_beam_match_generate():
         theirs = model.generate(ids, max_new_tokens=8, num_beams=width, do_sample=False,
                                 pad_token_id=tokenizer.eos_token_id)
         assert ours == theirs[0, len(prompt):].tolist()[: len(ours)]
+
+
+def test_search_draws_its_tree(checkpoint, tmp_path, capsys):
+    out = tmp_path / "tree.svg"
+    assert main(["search", "--model", checkpoint, "--algo", "beam", "--width", "3", "--max-new-tokens", "4",
+                 "--tree", str(out), PROMPT]) == 0
+    svg = out.read_text()
+    assert svg.startswith("<?xml") and "prompt" in svg and svg.count("<path") > 10
+    assert f"tree drawn to {out}" in capsys.readouterr().out
