@@ -57,17 +57,22 @@ class Spec:
     argument: str  # what follows the colon ("" = nothing): N, W, T (counts) or RULE:TAU
     description: str
     needs_value: bool = False  # weighs or ranks by a value model (--value)
+    reads_value: bool = False  # ranks by a value: the value model's when given, else the answer's likelihood
 
 
 SPECS = {s.name: s for s in (
     Spec("one-path", "", "Coconut: the plain thoughts, then the likelier answer"),
-    Spec("best-of-n", "N", "N rollouts (the first plain, the others noisy at every thought), the best by value"),
+    Spec("best-of-n", "N", "N rollouts (the first plain, the others noisy at every thought), the best by value",
+         reads_value=True),
     Spec("vote", "N", "the same N rollouts, the answer most of them give"),
-    Spec("weighted-vote", "N", "the same, each vote weighed by the value model's P(right)", needs_value=True),
-    Spec("beam", "W", "beam search over noisy continuations, ranked by value"),
+    Spec("weighted-vote", "N", "the same, each vote weighed by the value model's P(right)", needs_value=True,
+         reads_value=True),
+    Spec("beam", "W", "beam search over noisy continuations, ranked by value", reads_value=True),
     Spec("anytime", "T", "one pass of T thoughts, an answer read after each, the majority answer"),
-    Spec("anytime-value", "T", "the same, the answer of the thought the value model trusts most", needs_value=True),
-    Spec("adaptive", "RULE:TAU", "stop thinking when RULE fires: mass, confidence, value or entropy"),
+    Spec("anytime-value", "T", "the same, the answer of the thought the value model trusts most", needs_value=True,
+         reads_value=True),
+    Spec("adaptive", "RULE:TAU", "stop thinking when RULE fires: mass, confidence, value or entropy",
+         reads_value=True),
     Spec("tokens-beam", "W", "ablation: children are the thought, top-2 token embeddings and their mixture"),
     Spec("tokens-dp", "W", "ablation: the same with recombination of near-equal thoughts (cosine >= 0.99)"),
 )}

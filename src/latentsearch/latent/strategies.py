@@ -183,9 +183,11 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
     from latentsearch.data.examples import encode_records
     from latentsearch.evaluate import candidate_answers
 
-    chosen, _ = parse_spec(spec)
+    chosen, argument = parse_spec(spec)
     if chosen.needs_value and valuer is None:
         raise ValueError(f"{chosen.name} weighs by a value model: pass --value DIR (latentsearch value ...)")
+    if not chosen.reads_value or (chosen.name == "adaptive" and not argument.startswith("value")):
+        valuer = None  # a value model would only cost passes here
     if not recipe.method.uses_thoughts():
         raise ValueError(f"a {recipe.method.name} model has no continuous thoughts to search")
     rows = []
