@@ -36,12 +36,13 @@ class LatentOptions:
     layer: int = opt(-1, "the block that gets noise (layer noise)")
     children: int = opt(4, "beam: noisy children per node")
     max_thoughts: int = opt(32, "adaptive: the most thoughts before answering anyway")
+    settle: int = opt(0, "adaptive: thoughts still taken after the rule fires")
     seed: int = opt(0, "noise seed (same seed, same answers)")
 
     def __post_init__(self):
         Perturb(self.noise, self.sigma, self.layer)  # checks the values
-        if self.children <= 0 or self.max_thoughts <= 0:
-            raise ValueError("children and max_thoughts must be positive")
+        if self.children <= 0 or self.max_thoughts <= 0 or self.settle < 0:
+            raise ValueError("children and max_thoughts must be positive, settle >= 0")
 
     def space_config(self, depth: int, **changes):
         from latentsearch.latent.space import LatentSearchConfig

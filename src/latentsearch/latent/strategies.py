@@ -45,12 +45,17 @@ def _outcome(space: LatentSpace, answer: int, used: int) -> Outcome:
     return Outcome(answer, space.forward_passes, space.thought_states, used)
 
 
-def _path(space: LatentSpace, depth: int, stop=lambda node: False):
-    """Plain thoughts one by one (child 0), until `depth` or `stop(node)`; every node on the way."""
-    nodes = [space.root()]
-    while len(nodes) <= depth and not (len(nodes) > 1 and stop(nodes[-1])):
+def _path(space: LatentSpace, depth: int, stop=lambda node: False, settle: int = 0):
+    """Plain thoughts one by one (child 0), until `depth`, or `settle` thoughts after `stop(node)` first
+    holds; every node on the way."""
+    nodes, left = [space.root()], None
+    while len(nodes) <= depth and left != 0:
         space.expand(nodes[-1:])
         nodes.append(space.child(nodes[-1], 0, 0.0))
+        if left is None and stop(nodes[-1]):
+            left = settle
+        elif left:
+            left -= 1
     return nodes[1:]
 
 
@@ -123,7 +128,7 @@ def adaptive(make, argument, thoughts, options) -> Outcome:
     fires = rule(argument)
     space = make(options.space_config(options.max_thoughts, children=1))
     keys = _key_tokens(space.candidates)
-    path = _path(space, options.max_thoughts, stop=lambda node: fires(node.handle, keys))
+    path = _path(space, options.max_thoughts, stop=lambda node: fires(node.handle, keys), settle=options.settle)
     return _outcome(space, path[-1].handle.answer, len(path))
 
 
