@@ -36,7 +36,7 @@ class LatentOptions:
     layer: int = opt(-1, "the block that gets noise (layer noise)")
     children: int = opt(4, "beam: noisy children per node")
     max_thoughts: int = opt(32, "adaptive: the most thoughts before answering anyway")
-    settle: int = opt(0, "adaptive: thoughts still taken after the rule fires")
+    settle: int = opt(1, "adaptive: thoughts still taken after the rule fires")
     seed: int = opt(0, "noise seed (same seed, same answers)")
 
     def __post_init__(self):
