@@ -69,7 +69,7 @@ SPECS = {s.name: s for s in (
     Spec("weighted-vote", "N", "the same, each vote weighed by the value model's P(right)", needs_value=True,
          reads_value=True),
     Spec("beam", "W", "beam search over noisy continuations, ranked by value", reads_value=True),
-    Spec("anytime", "T", "one pass of T thoughts, an answer read after each, the majority answer"),
+    Spec("anytime", "T", "one pass of T thoughts, an answer read after each, a vote weighed by their confidence"),
     Spec("anytime-value", "T", "the same, the answer of the thought the value model trusts most", needs_value=True,
          reads_value=True),
     Spec("adaptive", "RULE:TAU", "stop thinking when RULE fires: mass, confidence, value or entropy",

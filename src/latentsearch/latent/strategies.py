@@ -111,10 +111,14 @@ def beam(make, argument, thoughts, options) -> Outcome:
 
 
 def anytime(make, argument, thoughts, options) -> Outcome:
+    """The answers read after every thought vote, each weighed by how sure the model is of it then
+    (early, unsure answers count little)."""
     depth = count(argument)
     space = make(options.space_config(depth, children=1))
-    answers = Counter(n.handle.answer for n in _path(space, depth))
-    return _outcome(space, answers.most_common(1)[0][0], depth)
+    weight = defaultdict(float)
+    for node in _path(space, depth):
+        weight[node.handle.answer] += _confidence(node.handle)
+    return _outcome(space, max(weight, key=weight.get), depth)
 
 
 def anytime_value(make, argument, thoughts, options) -> Outcome:
