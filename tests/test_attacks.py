@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from latentsearch import io
 from latentsearch.cli import main
-from test_bad_inputs import COCONUT, COT, CORPUS, GOOD, expect_clean_failure
+from test_bad_inputs import COCONUT, CORPUS, COT, GOOD, expect_clean_failure
 
 TINY = ["--d-model", "32", "--layers", "1", "--heads", "2", "--epochs", "1", "--no-progress"]
 

@@ -80,6 +80,7 @@ QUICK = Schedule(  # the same code path in a few minutes, for CI and the docs (n
                   add_layers=1, mix_prob=0.3)),
 )
 SCHEDULES = {"cpu": CPU, "gpu": GPU, "quick": QUICK}
+FINAL_MINUTES = 5  # of a budget, kept for choosing, the real-split eval and the report
 LATENT = {"coconut", "coconut-no-curriculum"}
 
 
@@ -96,11 +97,10 @@ class Reproduction:
 
     def run(self) -> dict:
         started = time.time()
+        end = started + 60 * (self.budget_minutes - FINAL_MINUTES) if self.budget_minutes else None
         self.data()
-        scale = (self.budget_minutes or 0) / self.schedule.minutes()
-        for phase in self.schedule.phases:
-            deadline = time.time() + 60 * phase.minutes * scale if self.budget_minutes else None
-            self.train(phase, deadline)
+        for i, phase in enumerate(self.schedule.phases):
+            self.train(phase, self.deadline(end, self.schedule.phases[i:]))
         chosen = self.choose()
         summary = {"chosen": chosen, **self.evaluate(chosen), "minutes": round((time.time() - started) / 60, 1)}
         atomic_write_json(self.out / "summary.json", summary)
@@ -151,6 +151,13 @@ class Reproduction:
         atomic_write_json(folder / "done.json", result)
         self.say(phase.name, f"{result['epochs']} epochs in {result['minutes']} min, best generated val "
                              f"{trainer.state.best_accuracy:.1%}" + (" (stopped by the budget)" if trainer.out_of_time else ""))
+
+    @staticmethod
+    def deadline(end: float | None, phases) -> float | None:
+        """This phase's share of the time left: phases split what remains by their planned minutes."""
+        if end is None:
+            return None
+        return time.time() + max(0.0, end - time.time()) * phases[0].minutes / sum(p.minutes for p in phases)
 
     def checkpoint(self, phase: str) -> Path:
         """A phase's chosen model: its best validation checkpoint, else its latest."""
