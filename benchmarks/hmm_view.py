@@ -76,7 +76,8 @@ def smollm2_corpus(args):
             for verb in ("Write two sentences about", "Describe", "Tell me a fact about", "Write a short poem about")]
     random.Random(0).shuffle(asks)
     fit, test = asks[:80], asks[80:]  # held-out prompts are never seen in training
-    train = [r for seed in range(-(-args.train // len(fit))) for r in rollouts(model, tokenizer, fit, args.new_tokens, seed)]
+    seeds = range(-(-args.train // len(fit)))
+    train = [r for seed in seeds for r in rollouts(model, tokenizer, fit, args.new_tokens, seed)]
     held = [r for seed in range(100, 100 + -(-args.held_out // len(test)))
             for r in rollouts(model, tokenizer, test, args.new_tokens, seed)]
     train, held = train[: args.train], held[: args.held_out]
@@ -139,7 +140,8 @@ def has_words(text: str, words: list[str]) -> bool:
 def guide(args) -> None:
     model, tokenizer, train, _ = smollm2_corpus(args)
     clock = time.perf_counter()
-    hmm, _ = distill(model, [p + a for p, a in train], DistillConfig(n_states=args.states[0], em_iters=args.em_iters, smoothing=args.smoothing))
+    config = DistillConfig(n_states=args.states[0], em_iters=args.em_iters, smoothing=args.smoothing)
+    hmm, _ = distill(model, [p + a for p, a in train], config)
     print(f"HMM with {args.states[0]} states distilled in {time.perf_counter() - clock:.0f} s")
     flat = uniform_hmm(hmm.n_states, hmm.vocab_size)
     eos = tokenizer.eos_token_id

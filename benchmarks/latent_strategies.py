@@ -64,7 +64,8 @@ def figure(rows: list[dict], tokens: list[dict], path: str) -> None:
     fig, axes = plt.subplots(1, len(splits), figsize=(5 * len(splits), 4), squeeze=False)
     for ax, split in zip(axes[0], splits):
         for r in (r for r in rows if r["split"] == split):
-            ax.scatter(r["forward_passes"], 100 * r["accuracy"], color="#1f77b4" if "tokens" not in r["search"] else "#999")
+            colour = "#999" if "tokens" in r["search"] else "#1f77b4"  # the ablations in grey
+            ax.scatter(r["forward_passes"], 100 * r["accuracy"], color=colour)
             ax.annotate(r["search"], (r["forward_passes"], 100 * r["accuracy"]), fontsize=7, xytext=(3, 2),
                         textcoords="offset points")
         for t in (t for t in tokens if split == "real"):
@@ -89,7 +90,7 @@ def main() -> None:
     parser.add_argument("--noise", default="gaussian")
     parser.add_argument("--sigma", type=float, default=0.1)
     parser.add_argument("--limit", type=int, default=0)
-    parser.add_argument("--tokens", default="", help="JSON rows of token-space search on the CoT model (for the figure)")
+    parser.add_argument("--tokens", default="", help="token-space search on the CoT model (JSON rows, for the figure)")
     parser.add_argument("--json", default="")
     parser.add_argument("--figure", default="")
     args = parser.parse_args()
@@ -108,7 +109,8 @@ def main() -> None:
         records = load_records(path)[: args.limit or None]
         rows += run_split(name, records, model, codec, recipe, args.specs, options, valuer, thoughts)
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": machine(), "checkpoint": args.checkpoint, "rows": rows}, indent=1))
+        payload = {"machine": machine(), "checkpoint": args.checkpoint, "rows": rows}
+        Path(args.json).write_text(json.dumps(payload, indent=1))
     if args.figure:
         tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else []
         figure(rows, tokens if isinstance(tokens, list) else tokens.get("rows", []), args.figure)

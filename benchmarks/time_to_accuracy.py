@@ -32,16 +32,18 @@ def main() -> None:
     rows = epochs(args.run)
     if not rows:
         raise SystemExit(f"{args.run}: no validated epoch yet")
-    start = (args.run / "data" / "done.json").stat().st_mtime if (args.run / "data" / "done.json").exists() else rows[0]["time"]
+    done = args.run / "data" / "done.json"
+    start = done.stat().st_mtime if done.exists() else rows[0]["time"]
     print(f"{args.run} on {platform.processor() or platform.machine()} ({platform.node()})")
     print("| phase | epoch | stage | generated val | minutes since the start |")
     print("|---|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['phase']} | {r['epoch']} | {r['stage']} | {r['val_accuracy']:.1%} | {(r['time'] - start) / 60:.1f} |")
+        minutes = (r["time"] - start) / 60
+        print(f"| {r['phase']} | {r['epoch']} | {r['stage']} | {r['val_accuracy']:.1%} | {minutes:.1f} |")
     for t in args.thresholds:
         first = next((r for r in rows if r["val_accuracy"] >= t), None)
-        print(f"reached {t:.0%}: " + (f"after {(first['time'] - start) / 60:.1f} min ({first['phase']}, epoch {first['epoch']})"
-                                       if first else "not reached"))
+        when = first and f"after {(first['time'] - start) / 60:.1f} min ({first['phase']}, epoch {first['epoch']})"
+        print(f"reached {t:.0%}: {when or 'not reached'}")
     summary = args.run / "summary.json"
     if summary.exists():
         print("summary:", summary.read_text().strip())

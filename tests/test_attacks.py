@@ -42,7 +42,8 @@ def test_train_refuses_a_folder_with_other_files_and_an_existing_run(tmp_path, c
         argv = ["train", "--train", GOOD, "-o", str(run), *TINY, "--resume", *change]
         expect_clean_failure(argv, f"but {field} differ", capsys)
     assert (run / "metrics.jsonl").read_bytes() == before
-    assert main(["train", "--train", GOOD, "-o", str(run), *TINY[:-3], "--epochs", "2", "--no-progress", "--resume"]) == 0
+    longer = ["train", "--train", GOOD, "-o", str(run), *TINY[:-3], "--epochs", "2", "--no-progress", "--resume"]
+    assert main(longer) == 0
 
 
 def test_a_second_training_process_on_one_folder_stops(tmp_path, capsys):
@@ -98,7 +99,8 @@ def test_a_full_disk_leaves_every_output_whole_or_absent(tmp_path, capsys):
 def test_a_read_only_disk_is_one_line_for_every_output(tmp_path, capsys):
     disk = tmp_path / "ro"
     disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(disk)], capture_output=True).returncode:
+    mount = ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(disk)]
+    if subprocess.run(mount, capture_output=True).returncode:
         pytest.skip("cannot mount a read-only tmpfs here")
     try:
         for argv in (["data", "prosqa", "--n", "3", "-o", str(disk / "d.jsonl")],
@@ -212,7 +214,8 @@ def test_training_stops_at_the_first_non_finite_loss_and_keeps_the_last_good_sta
 
     trainer = Trainer(config_for(one_hop, tmp_path / "run", epochs=2, save_every=5), progress_bar=False)
     real_step = trainer._step
-    monkeypatch.setattr(trainer, "_step", lambda batch: (float("nan"), 1) if trainer.state.step >= 7 else real_step(batch))
+    nan_from_step_8 = lambda batch: (float("nan"), 1) if trainer.state.step >= 7 else real_step(batch)  # noqa: E731
+    monkeypatch.setattr(trainer, "_step", nan_from_step_8)
     with pytest.raises(TrainingDiverged, match="loss is nan at step 8"):
         trainer.run()
     saved = json.loads((tmp_path / "run" / "checkpoint" / "trainer_state.json").read_text())
@@ -233,7 +236,8 @@ def test_hmm_that_does_not_fit_the_model_or_holds_nan_is_refused(tmp_path, capsy
 
 
 def test_probe_report_and_distill_bounds(tmp_path, capsys):
-    assert main(["probe", COCONUT, GOOD, "--top", "1000000", "--trees", "0", "--no-plots", "-o", str(tmp_path / "p")]) == 0
+    argv = ["probe", COCONUT, GOOD, "--top", "1000000", "--trees", "0", "--no-plots", "-o", str(tmp_path / "p")]
+    assert main(argv) == 0
     capsys.readouterr()
     probe = json.loads((tmp_path / "p" / "probe.json").read_text())
     assert len(probe["questions"][0]["thoughts"][0]["top"]) == 63  # the whole vocabulary, no more

@@ -20,8 +20,9 @@ def test_two_gloo_processes_match_one_process(one_hop, tmp_path):
     save_records(load_records(one_hop / "train.jsonl")[:100], tmp_path / "train.jsonl")  # 7 steps per epoch
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     # `python -m torch.distributed.run` is torchrun, bound to this interpreter.
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "latentsearch", "train",
-               "--train", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "ddp"), *ARGS]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "latentsearch", "train", "--train", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "ddp"),
+               *ARGS]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count('"output"') == 1  # only rank 0 prints

@@ -168,7 +168,8 @@ def test_value_training_loss_falls_and_the_valuer_reads_trajectories():
     torch.manual_seed(0)
     good = [Trajectory(torch.randn(3, 35) + 1.0, True) for _ in range(40)]
     bad = [Trajectory(torch.randn(3, 35) - 1.0, False) for _ in range(40)]
-    model, report = train_value(good + bad, ValueConfig(d_state=32, d_model=16, heads=2), epochs=8, val=good[:5] + bad[:5])
+    config = ValueConfig(d_state=32, d_model=16, heads=2)
+    model, report = train_value(good + bad, config, epochs=8, val=good[:5] + bad[:5])
     assert report["train_loss"][-1] < 0.5 * report["train_loss"][0]
     assert report["val"]["auc"] > 0.9
 

@@ -43,7 +43,8 @@ def test_hmm_distill_then_guided_search_includes_the_keyword(checkpoint, tmp_pat
     corpus.write_text("\n".join(["Every wumpus is a yimpus .", "Tom is a wumpus .", "Is Tom a rompus ?"] * 10))
     assert main(["hmm", "distill", "--model", checkpoint, "--corpus", str(corpus), "--states", "4",
                  "--em-iters", "2", "-o", str(tmp_path / "hmm")]) == 0
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["positions"] == 160  # 6 + 5 + 5 tokens, 10 times
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["positions"] == 160  # 6 + 5 + 5 tokens, 10 times
     base = ["search", "--model", checkpoint, "--algo", "beam", "--width", "2", "--max-new-tokens", "6", PROMPT]
     assert main(base) == 0
     plain = capsys.readouterr().out.splitlines()[0]

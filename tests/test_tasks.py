@@ -65,7 +65,8 @@ def test_the_codec_of_a_task_encodes_its_records_and_nothing_else(pronto, small_
 def test_prontoqa_candidates_scores_and_frontiers(pronto):
     task = tasks.get("prontoqa")
     record = pronto[0]
-    assert task.candidates(record, "text")[0] == record.answer and set(task.candidates(record, "text")) == {"True", "False"}
+    candidates = task.candidates(record, "text")
+    assert candidates[0] == record.answer and set(candidates) == {"True", "False"}
     assert task.score(record.answer, record, "text") == (True, True)
     assert task.valid_path(" ".join(record.steps), record) is True
     assert task.valid_path(" ".join(record.steps[1:]), record) is False

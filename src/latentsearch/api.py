@@ -57,7 +57,8 @@ class Model:
 
     def __repr__(self) -> str:
         kind = f"{self.recipe.method.name} model for {self.task.name}" if self.checkpoint else "language model"
-        return f"<latentsearch.Model {self.spec!r}: {kind}, {sum(p.numel() for p in self.model.parameters()):,} parameters>"
+        size = sum(p.numel() for p in self.model.parameters())
+        return f"<latentsearch.Model {self.spec!r}: {kind}, {size:,} parameters>"
 
     # --- questions --------------------------------------------------------------------------------
     def think(self, question: str | Record | Sequence[str | Record], thoughts: int | None = None,
@@ -92,8 +93,8 @@ class Model:
 
         self._need_checkpoint("probe")
         records = load_records(data) if isinstance(data, (str, Path)) else list(data)
-        result = probe(self.model, self.codec, records[: limit or None], self.recipe, self.recipe.curriculum.final_stage,
-                       thoughts)
+        stage = self.recipe.curriculum.final_stage
+        result = probe(self.model, self.codec, records[: limit or None], self.recipe, stage, thoughts)
         if output is not None:
             write_probe(result, output)
         return result
@@ -109,7 +110,8 @@ class Model:
         algorithm = get(algo)
         config = algorithm.make_config(**options)
         ids = self.lm.encode(prompt)
-        engine = Engine(self.lm.model, ids, self.lm.eos_id, max_new_tokens, keep_hidden=getattr(config, "needs_hidden", False))
+        hidden = getattr(config, "needs_hidden", False)
+        engine = Engine(self.lm.model, ids, self.lm.eos_id, max_new_tokens, keep_hidden=hidden)
         answer = lambda node: (self.lm.decode(list(node.tokens)).split() or [None])[-1]  # noqa: E731
         result = algorithm.run(engine, config, Context(answer=answer))
         result.extra["texts"] = [self.lm.decode(s) for s in result.sequences]

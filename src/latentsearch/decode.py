@@ -23,7 +23,7 @@ class DecodeState:
 
     logits: torch.Tensor  # (batch, vocab) next-token logits
     hidden: torch.Tensor  # (batch, d_model) the last hidden state of every row
-    thoughts: torch.Tensor  # (batch, max_thoughts, d_model) thought vectors fed back, right-aligned; zeros where a row has fewer
+    thoughts: torch.Tensor  # (batch, max_thoughts, d_model) thoughts fed back, right-aligned (zeros where fewer)
     cache: object  # the transformers Cache shared by all passes
     mask: torch.Tensor  # (batch, positions) attention mask so far
     next_pos: torch.Tensor  # (batch, 1) position id of every row's next token

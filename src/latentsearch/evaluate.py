@@ -25,7 +25,8 @@ def extract_answer(text: str) -> str:
 
 def candidate_answers(record: Record, codec: Codec) -> list[list[int]]:
     """Token ids of `### answer` for every answer the task allows, the right one first."""
-    return [codec.encode(f"{ANSWER_MARK} {answer}") for answer in tasks.get(codec.task).candidates(record, codec.rendering)]
+    answers = tasks.get(codec.task).candidates(record, codec.rendering)
+    return [codec.encode(f"{ANSWER_MARK} {answer}") for answer in answers]
 
 
 @dataclass

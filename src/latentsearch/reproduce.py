@@ -150,7 +150,7 @@ class Reproduction:
                   "last_val": summary, "phase": asdict(phase)}
         atomic_write_json(folder / "done.json", result)
         self.say(phase.name, f"{result['epochs']} epochs in {result['minutes']} min, best generated val "
-                             f"{trainer.state.best_accuracy:.1%}" + (" (stopped by the budget)" if trainer.out_of_time else ""))
+                             f"{trainer.state.best_accuracy:.1%}" + (" (stopped by the budget)" * trainer.out_of_time))
 
     @staticmethod
     def deadline(end: float | None, phases) -> float | None:
@@ -178,7 +178,8 @@ class Reproduction:
 
     def evaluate(self, chosen: str) -> dict:
         model = self.checkpoint(chosen)
-        out = {"model": str(model), "generated_accuracy": self.score(model, self.out / "data" / "choose.jsonl")["accuracy"]}
+        generated = self.score(model, self.out / "data" / "choose.jsonl")["accuracy"]
+        out = {"model": str(model), "generated_accuracy": generated}
         if self.real:
             out["real_accuracy"] = self.score(model, Path(self.real))["accuracy"]
             self.say("eval", f"{out['real_accuracy']:.1%} on the real split ({Path(self.real).name})")

@@ -49,7 +49,8 @@ def run_generate(args) -> None:
 
     task = get(args.task)
     check_output(args.output, inputs=args.exclude)
-    options = task.generate_options(**{f.name: getattr(args, f.name) for f in dataclasses.fields(task.generate_options)})
+    fields = dataclasses.fields(task.generate_options)
+    options = task.generate_options(**{f.name: getattr(args, f.name) for f in fields})
     exclude = {r.question for path in args.exclude for r in load_records(path)}
     records = task.generate(args.n, args.seed, options, exclude_questions=exclude, progress=True)
     save_records(records, args.output)

@@ -13,7 +13,7 @@ def add(sub) -> None:
     actions = hmm.add_subparsers(required=True, metavar="ACTION")
     distill = command(actions, "distill", "cluster hidden states, count, refine with Baum-Welch",
                       "latentsearch hmm distill --model smollm2 --corpus rollouts.txt --states 64 -o hmm/")
-    distill.add_argument("--model", default="smollm2", help="smollm2, a shipped model, a checkpoint folder or an HF path")
+    distill.add_argument("--model", default="smollm2", help="smollm2, a shipped model, a checkpoint or an HF path")
     distill.add_argument("--corpus", required=True, help="text file, one document per line (the model's own "
                          "rollouts are a good choice)")
     distill.add_argument("--states", type=positive, default=64, help="K hidden states")

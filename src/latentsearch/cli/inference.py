@@ -31,12 +31,12 @@ def _add_eval(sub) -> None:
     specs = ", ".join(f"{s.name}:{s.argument}" if s.argument else s.name for s in SPECS.values())
     ev.add_argument("--search", default="", metavar="SPEC", help=f"answer through a latent search strategy: {specs} "
                     "(see latent/strategies.py; default: plain batched decoding)")
-    ev.add_argument("--value", default="", help="value model folder (latentsearch value) for the strategies that use one")
+    ev.add_argument("--value", default="", help="value model folder (latentsearch value) for strategies that use one")
     group = ev.add_argument_group("latent search options (with --search)")
     for f in dataclasses.fields(LatentOptions):
         kind = {"int": int, "float": finite, "str": str}[str(f.type)]
-        group.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default, choices=f.metadata.get("choices"),
-                           help=f.metadata["help"])
+        group.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default,
+                           choices=f.metadata.get("choices"), help=f.metadata["help"])
     add_output(ev, "per-question JSONL output (optional)", required=False, default="")
     ev.set_defaults(run=run_eval)
 

@@ -95,7 +95,8 @@ def _add_value(sub) -> None:
     value.add_argument("--train", required=True, help="generated questions to roll out")
     value.add_argument("--val", default="", help="generated questions for the held-out loss and AUC")
     value.add_argument("--rollouts", type=positive, default=8, help="noisy rollouts per question")
-    value.add_argument("--noise", default="gaussian", choices=("gaussian", "dropout", "layer"), help="how rollouts branch")
+    value.add_argument("--noise", default="gaussian", choices=("gaussian", "dropout", "layer"),
+                       help="how rollouts branch")
     value.add_argument("--sigmas", default="0,0.1,0.2,0.3", help="noise scales, one per question in turn")
     value.add_argument("--thoughts", type=thoughts, default=None, help="thoughts per question: a number or 'steps' "
                        "(at least one per reasoning step); default: the checkpoint's")

@@ -94,7 +94,8 @@ def _unicode(value: str, what: str, where: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as err:
-        raise DatasetError(f"{where}: {what} holds invalid Unicode (a lone surrogate) at character {err.start}") from None
+        raise DatasetError(f"{where}: {what} holds invalid Unicode (a lone surrogate) at character "
+                           f"{err.start}") from None
     return value
 
 

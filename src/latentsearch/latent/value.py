@@ -38,7 +38,8 @@ class ValueConfig:
     max_thoughts: int = 64  # longest trajectory it reads
 
     def __post_init__(self):
-        if min(self.d_state, self.d_model, self.layers, self.heads, self.max_thoughts) <= 0 or self.d_model % self.heads:
+        sizes = (self.d_state, self.d_model, self.layers, self.heads, self.max_thoughts)
+        if min(sizes) <= 0 or self.d_model % self.heads:
             raise ValueError(f"bad value-model config {self}")
 
 
@@ -78,7 +79,8 @@ class ValueModel(nn.Module):
             model = cls(ValueConfig(**meta["config"]))
             model.load_state_dict(load_file(str(folder / "value.safetensors")))
         except FileNotFoundError as err:
-            raise CheckpointError(f"{folder}: not a value model folder ({Path(err.filename).name} is missing)") from None
+            missing = Path(err.filename).name
+            raise CheckpointError(f"{folder}: not a value model folder ({missing} is missing)") from None
         except (ValueError, KeyError, TypeError, RuntimeError) as err:
             raise CheckpointError(f"{folder}: cannot load the value model ({str(err).splitlines()[0][:200]})") from None
         for name, tensor in model.state_dict().items():

@@ -38,7 +38,8 @@ def git_sha() -> str | None:
     return out.stdout.strip() or None
 
 
-def save_checkpoint(folder, model: PreTrainedModel, codec: Codec, meta: dict, optimizer=None, state: dict | None = None):
+def save_checkpoint(folder, model: PreTrainedModel, codec: Codec, meta: dict, optimizer=None,
+                    state: dict | None = None):
     """Write the whole checkpoint to `folder` atomically (temporary folder, then rename)."""
     folder = Path(folder)
     tmp = folder.with_name(folder.name + ".tmp")

@@ -195,7 +195,8 @@ def _path_section(probe: dict, run_dir: Path) -> str:
         return ""
     names = list(next(iter(classes.values())))
     rows = [[f"k = {k}"] + [f"{classes[k][c]:.0%}" for c in names] for k in sorted(classes, key=int)]
-    return ("<h2>Path classes when language is forced after k thoughts</h2>" + _table(["", *names], rows, "path-classes")
+    table = _table(["", *names], rows, "path-classes")
+    return ("<h2>Path classes when language is forced after k thoughts</h2>" + table
             + _image(run_dir / "path_classes.png", "path classes by k"))
 
 

@@ -160,7 +160,8 @@ def _graph_figures(result: dict, folder: Path, count: int) -> list[Path]:
     for i, question in enumerate(result["questions"][:count]):
         graph = question["graph"]
         path = folder / f"thoughts_q{i}.svg"
-        title = f"question {i}: answer {question['predicted'] or '(none)'} ({'right' if question['correct'] else 'wrong'})"
+        verdict = "right" if question["correct"] else "wrong"
+        title = f"question {i}: answer {question['predicted'] or '(none)'} ({verdict})"
         atomic_write_bytes(path, thoughts_on_graph(graph, question["node_probs"], graph["path"], title=title))
         written.append(path)
     return written

@@ -39,7 +39,8 @@ class Algorithm:
         known = {f.name for f in dataclasses.fields(self.config)}
         unknown = sorted(set(options) - known)
         if unknown:
-            raise ValueError(f"{self.name} has no option {unknown[0]!r} (its options: {', '.join(sorted(known)) or 'none'})")
+            listed = ", ".join(sorted(known)) or "none"
+            raise ValueError(f"{self.name} has no option {unknown[0]!r} (its options: {listed})")
         return self.config(**options)
 
 

@@ -278,9 +278,9 @@ def _parent_weight(g: _Graph, v: int, narrow_from: int) -> float:
 
 def _add_extra_parents(rng, g: _Graph, s: _Side, p: float) -> None:
     """Each node may gain further parents one level up: these make several shortest paths."""
-    for l in range(2, len(s.levels)):
-        for v in s.levels[l]:
-            for u in s.levels[l - 1]:
+    for level in range(2, len(s.levels)):
+        for v in s.levels[level]:
+            for u in s.levels[level - 1]:
                 if u != s.special and u not in g.parents[v] and rng.random() < p:
                     g.add_edge(u, v)
 

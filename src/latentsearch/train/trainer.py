@@ -179,7 +179,8 @@ class Trainer:
         for batch in batches[state.batch :]:
             loss, n_tokens = self._step([items[i] for i in batch])
             if not math.isfinite(loss):
-                raise TrainingDiverged(f"the training loss is {loss} at step {state.step + 1} (epoch {state.epoch + 1}): "
+                raise TrainingDiverged(f"the training loss is {loss} at step {state.step + 1} "
+                                       f"(epoch {state.epoch + 1}): "
                                        f"training stopped, nothing of this step was saved; {self.out / 'checkpoint'} "
                                        "holds the last good state (lower --lr?)")
             tokens += n_tokens
@@ -241,7 +242,8 @@ class Trainer:
     def validate(self) -> dict:
         """Greedy accuracy on the validation records at the current stage."""
         self.model.eval()
-        result = evaluate(self.model, self.codec, self.val_records, self.recipe, stage=self.recipe.stage(self.state.epoch))
+        stage = self.recipe.stage(self.state.epoch)
+        result = evaluate(self.model, self.codec, self.val_records, self.recipe, stage=stage)
         self.model.train()
         return result.summary
 
