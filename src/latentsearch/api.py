@@ -23,7 +23,7 @@ from latentsearch import tasks
 from latentsearch.data.schema import Record, load_records
 from latentsearch.data.tokenizer import ANSWER_MARK
 from latentsearch.errors import CheckpointError
-from latentsearch.evaluate import EvalResult, evaluate, extract_answer
+from latentsearch.evaluate import evaluate, extract_answer
 from latentsearch.methods import Recipe
 
 
@@ -66,8 +66,8 @@ class Model:
         """Answer a question (its text, or a record) through continuous thoughts (a CoT model writes its
         steps instead, and has none); a list of questions gives a list.
 
-        >>> m.think(question).top_tokens[0][:2]   # thought 1's two likeliest tokens
-        [('wumpus', 0.62), ('zumpus', 0.11)]
+        >>> m.think(question).top_tokens[0][:2]   # thought 1's two likeliest tokens (the question above)
+        [('wumpus', 0.453), ('###', 0.1349)]
         """
         self._need_checkpoint("think")
         many = not isinstance(question, (str, Record))
@@ -77,13 +77,28 @@ class Model:
         answers = [self._thought(row, v, top) for row, v in zip(result.rows, vectors)]
         return answers if many else answers[0]
 
-    def eval(self, data: str | Path | Sequence[Record], thoughts: int | None = None,
-             batch_size: int = 64, progress: bool = False) -> EvalResult:
-        """Answer and score every question of a data file (or records): `.summary["accuracy"]`, `.rows`."""
+    def eval(self, data: str | Path | Sequence[Record], thoughts: int | str | None = None, search: str = "",
+             value: str = "", batch_size: int = 64, progress: bool = False, **options) -> dict:
+        """Answer and score every question of a data file (or records): the summary ("accuracy", ...) and
+        the rows. `thoughts`: a count, "steps" (at least one per reasoning step) or "auto"; `search`: a
+        latent strategy such as "vote:8" (latent/specs.py) with its `options` and a `value` model folder.
+
+        >>> m.eval("questions.jsonl", search="anytime:12")["summary"]["accuracy"]"""
+        from latentsearch.latent.specs import LatentOptions
+        from latentsearch.latent.strategies import search_records
+        from latentsearch.latent.value import ValueModel, Valuer
+
         self._need_checkpoint("eval")
         records = load_records(data) if isinstance(data, (str, Path)) else list(data)
-        return evaluate(self.model, self.codec, records, self.recipe, stage=self.stage, n_thoughts=thoughts,
-                        batch_size=batch_size, progress=progress)
+        if thoughts == "auto" and not search:
+            search, thoughts = "adaptive:mass:0.5", None
+        if not search:
+            result = evaluate(self.model, self.codec, records, self.recipe, stage=self.stage, n_thoughts=thoughts,
+                              batch_size=batch_size, progress=progress)
+            return {"summary": result.summary, "rows": result.rows}
+        valuer = Valuer(ValueModel.load(value)) if value else None
+        return search_records(self.model, self.codec, records, self.recipe, search, LatentOptions(**options), valuer,
+                              thoughts, progress)
 
     def probe(self, data: str | Path | Sequence[Record], thoughts: int = 6, limit: int = 0,
               output: str | Path | None = None) -> dict:
@@ -102,7 +117,8 @@ class Model:
     # --- any prompt ---------------------------------------------------------------------------------
     def search(self, prompt: str, algo: str = "beam", max_new_tokens: int = 32, **options):
         """Decode `prompt` with a search algorithm (`latentsearch search --help` lists them and their
-        options); the result holds the sequences best first (`.texts`), their scores and the tree."""
+        options); the result holds the sequences best first (decoded in `.extra["texts"]`), their scores
+        and the tree."""
         from latentsearch.search import Context
         from latentsearch.search.engine import Engine
         from latentsearch.search.registry import get
