@@ -8,6 +8,7 @@ accuracy against forward passes (token-space search on the CoT model on the same
 
 Run: python benchmarks/latent_strategies.py --splits real=../shared/data/prosqa_valid.json \
         d14=d14n30.jsonl --specs one-path vote:8 beam:4 --json out.json --figure out.png
+     python benchmarks/latent_strategies.py --plot out.json more.json --tokens tokens.json --figure out.png
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 from latentsearch.data.schema import load_records
 from latentsearch.latent.specs import LatentOptions
 from latentsearch.latent.strategies import search_records
-from latentsearch.latent.value import ValueModel, Valuer
+from latentsearch.latent.value import ValueModel, Valuer, value_folder
 from latentsearch.methods import Recipe
 from latentsearch.models.checkpoint import load_checkpoint
 
@@ -83,9 +84,10 @@ def figure(rows: list[dict], tokens: list[dict], path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default="prosqa-coconut")
-    parser.add_argument("--splits", nargs="+", required=True, help="NAME=FILE pairs")
+    parser.add_argument("--splits", nargs="+", default=[], help="NAME=FILE pairs")
     parser.add_argument("--specs", nargs="+", default=list(SPECS))
-    parser.add_argument("--value", default="", help="value model folder (for weighted-vote, anytime-value)")
+    parser.add_argument("--value", default="",
+                        help="value model for weighted-vote and anytime-value (default: the checkpoint's value/)")
     parser.add_argument("--thoughts", default="", help="'' (the checkpoint's), a number, or 'steps' (= depth)")
     parser.add_argument("--noise", default="gaussian")
     parser.add_argument("--sigma", type=float, default=0.1)
@@ -93,10 +95,20 @@ def main() -> None:
     parser.add_argument("--tokens", default="", help="token-space search on the CoT model (JSON rows, for the figure)")
     parser.add_argument("--json", default="")
     parser.add_argument("--figure", default="")
+    parser.add_argument("--plot", nargs="+", default=[],
+                        help="draw --figure from the rows of earlier --json files instead of running")
     args = parser.parse_args()
+    if args.plot:
+        rows = [row for path in args.plot for row in json.loads(Path(path).read_text())["rows"]]
+        tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else []
+        tokens = tokens if isinstance(tokens, list) else tokens.get("rows", [])
+        return figure(rows, tokens, args.figure or "strategies.png")
+    if not args.splits:
+        parser.error("--splits NAME=FILE ... is required (or --plot JSON ...)")
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, _ = Recipe.from_meta(meta, codec)
-    valuer = Valuer(ValueModel.load(args.value)) if args.value else None
+    value = value_folder(args.checkpoint, args.value)
+    valuer = Valuer(ValueModel.load(value)) if value else None
     options = LatentOptions(noise=args.noise, sigma=args.sigma)
     thoughts = int(args.thoughts) if args.thoughts.isdigit() else (args.thoughts or None)
     print(f"{args.checkpoint}; thoughts: {args.thoughts or 'the checkpoint'}; noise {args.noise} sigma {args.sigma}; "

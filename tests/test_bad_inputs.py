@@ -248,7 +248,7 @@ CHECKPOINT_CASES = {
     "truncated_weights": "cannot load the weights",
     "shapes": "cannot load the weights",
     "bad_meta": "meta.json: invalid JSON",
-    "bad_config": "cannot load the weights",
+    "bad_config": "config.json: invalid JSON",
     "bad_tokenizer": "tokenizer.json",
     "unknown_rendering": "rendering.txt",
     "file": "checkpoint folder not found",
@@ -311,16 +311,18 @@ def test_every_corpus_file_has_a_case():
 def test_memory_budget_refuses_work_before_it_starts(tmp_path, capsys):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("Rex wumpus fompus\n" * 4)
-    cases = [
-        (["train", "--train", GOOD, "--out", str(tmp_path / "run")], "a training batch of 1 x 33 tokens"),
-        (["eval", COCONUT, GOOD], "decoding 1 questions at once"),
-        (["search", "--model", COT, "--algo", "beam", "--width", "8", "Rex wumpus"], "beam search over 8 sequences"),
-        (["hmm", "distill", "--model", COT, "--corpus", str(corpus), "--states", "64", "-o", str(tmp_path / "h")],
-         "an HMM of 64 states over 63 tokens"),
+    cases = [  # the first estimate that does not fit is the one named
+        ("64K", ["train", "--train", GOOD, "--out", str(tmp_path / "run")],
+         "training a model of 717,824 parameters (weights, gradients, AdamW)"),
+        ("64K", ["eval", COCONUT, GOOD], "prosqa-coconut/config.json needs about 3.3 MiB"),
+        ("3M", ["search", "--model", COT, "--algo", "beam", "--width", "8", "Rex wumpus"],
+         "beam search over 8 sequences needs about"),
+        ("64K", ["hmm", "distill", "--model", COT, "--corpus", str(corpus), "--states", "64",
+                 "-o", str(tmp_path / "h")],
+         "prosqa-cot/config.json needs about"),
     ]
-    for argv, what in cases:
-        expect_clean_failure(["--memory-budget", "64K", *argv], f"{what} needs about", capsys,
-                             [tmp_path / "run", tmp_path / "h"])
+    for budget, argv, what in cases:
+        expect_clean_failure(["--memory-budget", budget, *argv], what, capsys, [tmp_path / "run", tmp_path / "h"])
     assert main(["--memory-budget", "4G", "eval", COCONUT, GOOD]) == 0
     capsys.readouterr()
     expect_clean_failure(["--memory-budget", "lots", "eval", COCONUT, GOOD],

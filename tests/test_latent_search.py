@@ -186,3 +186,20 @@ def test_value_model_saves_loads_and_values_a_search(tmp_path):
     (tmp_path / "v" / "value.json").write_text("{}")
     with pytest.raises(Exception, match="cannot load the value model"):
         ValueModel.load(tmp_path / "v")
+
+
+def test_the_value_model_beside_a_checkpoint_is_the_default(tmp_path, capsys):
+    import shutil
+
+    from latentsearch.latent.value import value_folder
+    from latentsearch.models.checkpoint import resolve
+
+    shipped = resolve("prosqa-coconut")
+    assert value_folder("prosqa-coconut") == str(shipped / "value")
+    assert ValueModel.load(value_folder("prosqa-coconut")).config.d_state == 128  # it scores this model's thoughts
+    assert value_folder("prosqa-coconut", "elsewhere") == "elsewhere"
+    bare = tmp_path / "bare"
+    shutil.copytree(shipped, bare, ignore=shutil.ignore_patterns("value"))
+    assert value_folder(bare) == ""
+    assert main(["eval", str(bare), "x.json", "--search", "anytime-value:4"]) == 2
+    assert "has none beside it" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from latentsearch.data.examples import encode_record
 from latentsearch.data.schema import Record, load_records
 from latentsearch.data.tokenizer import ANSWER_MARK
 from latentsearch.evaluate import evaluate
+from latentsearch.latent.value import valuer_beside
 from latentsearch.methods import Recipe
 from latentsearch.models import shipped
 from latentsearch.models.checkpoint import CheckpointError, load_checkpoint
@@ -65,17 +66,18 @@ def demo(seed: int = 0, question_file: str = "", checkpoint: str = "", report_di
           f"decoded greedily with a KV cache until <eos> ({row['generated_tokens']} tokens), and the text after "
           f"'###' was compared with the true answer. Took {time.perf_counter() - start:.1f}s.")
     if result.thoughts is not None and report_dir:
-        _write_report(model, codec, recipe, records, report_dir)
+        _write_report(model, codec, recipe, records, report_dir, valuer_beside(folder))
 
 
-def _write_report(model, codec, recipe, records: list[Record], folder: str) -> None:
+def _write_report(model, codec, recipe, records: list[Record], folder: str, valuer=None) -> None:
     """Probe the model's thoughts on these questions and write the HTML report (the first is the demo's)."""
     from latentsearch.probe.report import write_report
     from latentsearch.probe.run import probe, write_probe
 
     start = time.perf_counter()
     thoughts = recipe.curriculum.max_stage * recipe.curriculum.thoughts_per_step
-    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, thoughts, trees=1, progress=True)
+    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, thoughts, trees=1, progress=True,
+                   valuer=valuer)
     write_probe(result, folder, plots=importlib.util.find_spec("matplotlib") is not None, figures=1)
     path = write_report(folder, Path(folder) / "report.html")
     print(f"\nReport on {len(records)} questions (this one first): {path.resolve()} "

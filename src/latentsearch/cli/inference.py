@@ -31,7 +31,8 @@ def _add_eval(sub) -> None:
     specs = ", ".join(f"{s.name}:{s.argument}" if s.argument else s.name for s in SPECS.values())
     ev.add_argument("--search", default="", metavar="SPEC", help=f"answer through a latent search strategy: {specs} "
                     "(see latent/strategies.py; default: plain batched decoding)")
-    ev.add_argument("--value", default="", help="value model folder (latentsearch value) for strategies that use one")
+    ev.add_argument("--value", default="", help="value model folder (latentsearch value) for strategies that use one "
+                    "(default: the checkpoint's value/ folder, when it has one)")
     group = ev.add_argument_group("latent search options (with --search)")
     for f in dataclasses.fields(LatentOptions):
         kind = {"int": int, "float": finite, "str": str}[str(f.type)]
@@ -71,11 +72,14 @@ def run_eval(args) -> None:
 def _latent_options(args):
     """The latent search options, checked before any model is loaded (a bad SPEC is one line at once)."""
     from latentsearch.latent.specs import LatentOptions, parse_spec
+    from latentsearch.latent.value import value_folder
 
     if args.search:
         spec, _ = parse_spec(args.search)
+        args.value = value_folder(args.checkpoint, args.value)
         if spec.needs_value and not args.value:
-            raise ValueError(f"{spec.name} weighs by a value model: pass --value DIR (latentsearch value ...)")
+            raise ValueError(f"{spec.name} weighs by a value model: {args.checkpoint} has none beside it; "
+                             "pass --value DIR (latentsearch value ...)")
     elif args.value:
         raise ValueError("--value scores trajectories of a latent search: give --search SPEC too")
     return LatentOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(LatentOptions)})

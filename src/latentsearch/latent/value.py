@@ -89,6 +89,22 @@ class ValueModel(nn.Module):
         return model.eval()
 
 
+def value_folder(checkpoint: str | Path, value: str | Path = "") -> str:
+    """The value model to use: the one given, else the one saved beside the checkpoint (`value/`), else ""."""
+    from latentsearch.models.checkpoint import resolve
+
+    if value:
+        return str(value)
+    beside = resolve(checkpoint) / "value"
+    return str(beside) if (beside / "value.safetensors").is_file() else ""
+
+
+def valuer_beside(checkpoint: str | Path) -> "Valuer | None":
+    """The Valuer of the value model saved beside a checkpoint, or None when it has none."""
+    folder = value_folder(checkpoint)
+    return Valuer(ValueModel.load(folder)) if folder else None
+
+
 # ----------------------------------------------------------------------------- trajectories -> features
 
 

@@ -131,13 +131,19 @@ def check_size(folder: Path) -> None:
     from latentsearch import limits
 
     try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        needed = parameter_bytes(config if isinstance(config, dict) else {})
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
-        raise CheckpointError(f"{folder / 'config.json'}: invalid JSON ({type(err).__name__})") from None
+        needed = parameter_bytes(read_config(folder))
     except ValueError as err:
         raise CheckpointError(f"{folder}: {err}") from None
     limits.check(f"the model of {folder / 'config.json'}", needed)
+
+
+def read_config(folder: Path) -> dict:
+    """The saved model config as a dict ({} when it is not an object); a clear error when it is not JSON."""
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise CheckpointError(f"{folder / 'config.json'}: invalid JSON ({type(err).__name__})") from None
+    return config if isinstance(config, dict) else {}
 
 
 def check_finite(model, folder) -> None:

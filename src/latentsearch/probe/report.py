@@ -151,9 +151,11 @@ def _tree_section(tree: dict | None) -> str:
         return "<p class=note>(no latent search tree kept for this question: see probe --trees)</p>"
     from latentsearch.probe.figures import search_tree
 
-    caption = ("Latent beam search over thought sequences (children: the continuous thought, the top-2 token "
-               "embeddings, their mixture), ranked by the answer's likelihood; the chosen path in orange, pruned "
-               "nodes hollow.")
+    ranked_by = tree.get("ranked_by", "how surely each path answers")
+    caption = ("Latent beam search over thought sequences: every node has two children, the plain next thought and "
+               f"a continuation with gaussian noise on the fed-back thought, ranked by {ranked_by}; the "
+               "number under a move is its score (the change of value); the chosen path in orange, pruned nodes "
+               "hollow.")
     figure = _figure(lambda: search_tree(tree["tree"], tree["labels"], tree["chosen"]),
                      "the latent beam search tree", caption, "tree-figure")
     note = f"<p class=note id=tree-note>{html.escape(tree['note'])}</p>" if tree.get("note") else ""

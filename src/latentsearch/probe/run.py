@@ -23,7 +23,8 @@ from latentsearch.data.schema import Record
 from latentsearch.data.tokenizer import ANSWER_MARK, Codec
 from latentsearch.evaluate import candidate_answers, evaluate
 from latentsearch.io import atomic_write_json
-from latentsearch.latent.space import LatentSearchConfig, LatentSpace
+from latentsearch.latent.space import LatentSpace
+from latentsearch.latent.specs import LatentOptions
 from latentsearch.methods import Recipe
 from latentsearch.probe.frontier import CANDIDATES, CLASSES, REFERENCES, frontier_mass, total_variation
 from latentsearch.probe.lens import lens_logits, read
@@ -32,9 +33,11 @@ from latentsearch.tasks.graphs import bfs_frontiers
 
 
 def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int, n_thoughts: int,
-          top: int = 5, trees: int = 10, tree_width: int = 4, source: str = "data", progress: bool = False) -> dict:
+          top: int = 5, trees: int = 10, tree_width: int = 4, source: str = "data", progress: bool = False,
+          valuer=None) -> dict:
     """Thought readings and frontier mass with `n_thoughts` thoughts; path classes for k = 0..n_thoughts
-    (tasks that define them); the latent beam trees of the first `trees` questions (for the report).
+    (tasks that define them); the latent beam trees of the first `trees` questions (for the report), ranked
+    by `valuer` (latent/value.py) when given, else by the answer's likelihood.
     `progress`: one bar over the passes (the thoughts, each k of the path classes, each tree)."""
     task = tasks.get(codec.task)
     if not recipe.method.uses_thoughts():
@@ -53,7 +56,8 @@ def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int
         classes[k] = _path_classes(model, codec, task, records, recipe, stage, k)
         bar.update(1)
     for question, record in zip(questions[:trees], records):
-        question["tree"] = latent_tree(model, codec, record, recipe, n_thoughts, tree_width, question["predicted"])
+        question["tree"] = latent_tree(model, codec, record, recipe, n_thoughts, tree_width, question["predicted"],
+                                       valuer)
         bar.update(1)
     bar.close()
     return {"n": len(records), "thoughts": n_thoughts, "task": task.name, "accuracy": run.summary["accuracy"],
@@ -80,21 +84,25 @@ def _question(model, codec, task, record: Record, thoughts, row: dict, top: int)
             "frontier_tokens": {k: [graph.symbols[v] for v in f] for k, f in enumerate(frontiers) if k}}
 
 
-def latent_tree(model, codec, record: Record, recipe: Recipe, n_thoughts: int, width: int, model_answer: str) -> dict:
-    """One question's latent beam search (children: the thought, the top-2 tokens, their mixture; value:
-    the answer's likelihood) as plain data for drawing: the tree, each node's move named, the chosen path."""
+def latent_tree(model, codec, record: Record, recipe: Recipe, n_thoughts: int, width: int, model_answer: str,
+                valuer=None) -> dict:
+    """One question's latent beam search as plain data for drawing: the tree, each node's move named, the
+    chosen path. Children are on-distribution (the plain thought and one gaussian-noise continuation, as
+    `eval --search beam:W`), ranked by the value model when given."""
     item = recipe.prompt_item(encode_record(record, codec), recipe.curriculum.final_stage, n_thoughts)
     answers = tasks.get(codec.task).candidates(record, codec.rendering)
     space = LatentSpace(model, item.prompt, item.after, candidate_answers(record, codec),
-                        LatentSearchConfig(n_thoughts, top_k=2), token_name=lambda i: codec.decode([i]) or str(i))
+                        LatentOptions().space_config(n_thoughts, children=2), valuer=valuer,
+                        token_name=lambda i: codec.decode([i]) or str(i))
     out = beam_search(space, width=width, length_penalty=0.0)
     tree_answer = answers[out.nodes[0].handle.answer]
+    ranked_by = "a learned value of each partial path" if valuer else "how surely each path answers"
     note = "" if tree_answer == model_answer else (
         f"The tree's best path answers {tree_answer}, the model's own single path {model_answer or '(nothing)'}: the "
-        "search ranks thought sequences by how surely they answer, and token or mixture inputs the model never "
-        "saw in training can make it confidently wrong.")
+        f"search ranks noisy continuations of the thoughts by {ranked_by}, and here that ranking disagrees "
+        "with the plain path (which is always in the tree, as the first child of every node).")
     return {"tree": out.tree, "labels": [space.labels.get(i, "?") for i in range(len(out.tree["parent"]))],
-            "chosen": out.path(), "answer": tree_answer, "note": note}
+            "chosen": out.path(), "answer": tree_answer, "note": note, "ranked_by": ranked_by}
 
 
 def _mean_mass(questions: list[dict], n_thoughts: int) -> list[dict]:

@@ -73,9 +73,8 @@ class Trainer:
         """Weights, gradients and AdamW moments of the model to build, against the budget, before building it."""
         init, config = self.config.init, self.config.model
         if init and not ckpt.is_pretrained_lm(init):
-            saved = json.loads((ckpt.resolve(init) / "config.json").read_text()) if (
-                ckpt.resolve(init) / "config.json").is_file() else {}
-            saved = saved if isinstance(saved, dict) else {}
+            folder = ckpt.resolve(init)
+            saved = ckpt.read_config(folder) if (folder / "config.json").is_file() else {}
             layers = saved.get("n_layer", saved.get("num_hidden_layers", 0))
             if isinstance(layers, int):
                 saved = {**saved, "n_layer": layers + self.config.add_layers, "num_hidden_layers": None}
