@@ -17,6 +17,7 @@ import argparse
 import json
 import platform
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import torch
@@ -55,6 +56,11 @@ def run_split(name, records, model, codec, recipe, specs, options, valuer, thoug
     return rows
 
 
+def token_rows(path: str) -> list[dict]:
+    """The rows of benchmarks/search_prosqa.py --output (token-space search on the CoT model), if given."""
+    return json.loads(Path(path).read_text())["results"] if path else []
+
+
 def figure(rows: list[dict], tokens: list[dict], path: str) -> None:
     import matplotlib
 
@@ -62,16 +68,20 @@ def figure(rows: list[dict], tokens: list[dict], path: str) -> None:
     import matplotlib.pyplot as plt
 
     splits = sorted({r["split"] for r in rows}, key=[r["split"] for r in rows].index)
-    fig, axes = plt.subplots(1, len(splits), figsize=(5 * len(splits), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(splits), figsize=(8 * len(splits), 6), squeeze=False)
     for ax, split in zip(axes[0], splits):
-        for r in (r for r in rows if r["split"] == split):
+        stacked = defaultdict(int)  # labels of points close together go one under another
+        for r in sorted((r for r in rows if r["split"] == split), key=lambda r: -r["accuracy"]):
             colour = "#999" if "tokens" in r["search"] else "#1f77b4"  # the ablations in grey
             ax.scatter(r["forward_passes"], 100 * r["accuracy"], color=colour)
-            ax.annotate(r["search"], (r["forward_passes"], 100 * r["accuracy"]), fontsize=7, xytext=(3, 2),
-                        textcoords="offset points")
-        for t in (t for t in tokens if split == "real"):
+            near = (round(r["forward_passes"]), round(50 * r["accuracy"]))  # within ~2 points of accuracy
+            below = stacked[near]
+            stacked[near] += 1
+            ax.annotate(f"{r['search']} {100 * r['accuracy']:.1f}", (r["forward_passes"], 100 * r["accuracy"]),
+                        fontsize=7, xytext=(5, 4 - 9 * below), textcoords="offset points")
+        for t in (tokens if split == "real" else []):
             ax.scatter(t["forward_passes"], 100 * t["accuracy"], marker="s", color="#d62728")
-            ax.annotate(f"CoT {t['algorithm']}", (t["forward_passes"], 100 * t["accuracy"]), fontsize=7,
+            ax.annotate(f"CoT {t['label']}", (t["forward_passes"], 100 * t["accuracy"]), fontsize=7,
                         xytext=(3, -8), textcoords="offset points", color="#d62728")
         ax.set_title(split)
         ax.set_xscale("log")
@@ -99,10 +109,10 @@ def main() -> None:
                         help="draw --figure from the rows of earlier --json files instead of running")
     args = parser.parse_args()
     if args.plot:
-        rows = [row for path in args.plot for row in json.loads(Path(path).read_text())["rows"]]
-        tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else []
-        tokens = tokens if isinstance(tokens, list) else tokens.get("rows", [])
-        return figure(rows, tokens, args.figure or "strategies.png")
+        latest = {}  # a later file's row replaces an earlier one for the same split and search
+        for path in args.plot:
+            latest |= {(r["split"], r["search"]): r for r in json.loads(Path(path).read_text())["rows"]}
+        return figure(list(latest.values()), token_rows(args.tokens), args.figure or "strategies.png")
     if not args.splits:
         parser.error("--splits NAME=FILE ... is required (or --plot JSON ...)")
     model, codec, meta = load_checkpoint(args.checkpoint)
@@ -124,8 +134,7 @@ def main() -> None:
         payload = {"machine": machine(), "checkpoint": args.checkpoint, "rows": rows}
         Path(args.json).write_text(json.dumps(payload, indent=1))
     if args.figure:
-        tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else []
-        figure(rows, tokens if isinstance(tokens, list) else tokens.get("rows", []), args.figure)
+        figure(rows, token_rows(args.tokens), args.figure)
 
 
 if __name__ == "__main__":

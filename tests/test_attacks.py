@@ -44,6 +44,11 @@ def test_train_refuses_a_folder_with_other_files_and_an_existing_run(tmp_path, c
     assert (run / "metrics.jsonl").read_bytes() == before
     longer = ["train", "--train", GOOD, "-o", str(run), *TINY[:-3], "--epochs", "2", "--no-progress", "--resume"]
     assert main(longer) == 0
+    copy = tmp_path / "copy"  # the same run under another name, and its data under another spelling
+    shutil.copytree(run, copy)
+    again = ["train", "--train", str(Path(GOOD).resolve()), "-o", f"{copy}/", *TINY[:-3], "--epochs", "3",
+             "--no-progress", "--resume"]
+    assert main(again) == 0
 
 
 def test_a_second_training_process_on_one_folder_stops(tmp_path, capsys):
@@ -106,10 +111,14 @@ def test_a_read_only_disk_is_one_line_for_every_output(tmp_path, capsys):
         for argv in (["data", "prosqa", "--n", "3", "-o", str(disk / "d.jsonl")],
                      ["eval", COCONUT, GOOD, "-o", str(disk / "rows.jsonl")],
                      ["train", "--train", GOOD, "-o", str(disk / "run"), *TINY],
-                     ["probe", COCONUT, GOOD, "--trees", "0", "--no-plots", "-o", str(disk / "p")]):
+                     ["probe", COCONUT, GOOD, "--trees", "0", "--no-plots", "-o", str(disk / "p")],
+                     ["demo", "--report-dir", str(disk / "demo")],
+                     ["reproduce", "prosqa", "--quick", "-o", str(disk / "r")],
+                     ["search", "--model", COCONUT, "--tree", str(disk / "t.svg"), "Rex wumpus"]):
             assert main(argv) == 2
             err = capsys.readouterr().err.strip().splitlines()
             assert "Read-only file system" in err[-1] and err[-1].startswith("error: "), err[-1]
+            assert "cannot write in" in err[-1], f"{argv[0]} found out only after its work: {err[-1]}"
     finally:
         subprocess.run(["umount", str(disk)])
 
@@ -274,3 +283,15 @@ def test_the_corpus_directory_holds_the_new_classes():
     for name in ("answer_names_distractor.json", "steps_not_a_path.json", "question_of_another_record.json",
                  "deep_nesting.json", "huge_integer.json", "lone_surrogate.json"):
         assert (CORPUS / name).is_file(), name
+
+
+def test_paths_that_lead_nowhere_say_why(tmp_path, capsys):
+    (tmp_path / "a.json").symlink_to(tmp_path / "b.json")
+    (tmp_path / "b.json").symlink_to(tmp_path / "a.json")
+    (tmp_path / "dangling.json").symlink_to(tmp_path / "gone.json")
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "huge.json").write_text('[{"question": ' + "1" * 5000 + "}]")
+    for name, why in (("a.json", "a symlink loop"), ("dangling.json", "a symlink to nothing"),
+                      ("file.txt/q.json", "file.txt is a file, not a folder"),
+                      ("huge.json", "holds an integer of more than 4300 digits")):
+        expect_clean_failure(["eval", COCONUT, str(tmp_path / name)], why, capsys)

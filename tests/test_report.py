@@ -1,5 +1,6 @@
 """The HTML report: built from a probe folder, then rendered by headless Chromium and checked in the DOM."""
 
+import json
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -95,3 +96,28 @@ def test_figures_in_the_report_are_drawn_not_empty(report):
 def test_report_errors_are_clear(tmp_path, capsys):
     assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
     assert "no probe.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda q: q.pop("graph"), '"graph" is missing or not an object'),
+    (lambda q: q.pop("question"), '"question" is missing or not a string'),
+    (lambda q: q["thoughts"][0].update(top=None), 'thought 1: "top" is missing or not a list'),
+    (lambda q: q["node_probs"].pop(), '"node_probs" must hold one list per thought'),
+    (lambda q: q["graph"].update(root="Tom"), 'graph: "root" is missing or not an integer'),
+])
+def test_a_damaged_question_in_probe_json_is_one_clear_line(report, damage, message, tmp_path, capsys):
+    probe = json.loads((report.parent / "p" / "probe.json").read_text())
+    damage(probe["questions"][0])
+    (tmp_path / "probe.json").write_text(json.dumps(probe))
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "question 0" in err and message in err, err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_question_that_is_not_an_object_is_one_clear_line(report, tmp_path, capsys):
+    probe = json.loads((report.parent / "p" / "probe.json").read_text())
+    probe["questions"] = [None]
+    (tmp_path / "probe.json").write_text(json.dumps(probe))
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
+    assert "question 0: must be a JSON object, not NoneType" in capsys.readouterr().err

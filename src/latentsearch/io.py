@@ -66,6 +66,22 @@ def append_line(path: str | os.PathLike, line: str) -> None:
 MAX_READ = 8 << 30  # bytes; a data file larger than this is refused before it is read
 
 
+def _why_missing(path: Path) -> str:
+    """Why a path does not lead to a file: a symlink loop or a dangling link, a parent that is a file, or
+    nothing there."""
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:
+            return "a symlink loop"
+        except OSError:
+            return f"a symlink to nothing ({os.readlink(path)})"
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        return f"{parent} is a file, not a folder"
+    return "no such file"
+
+
 def read_text(path: str | os.PathLike, error: type[Exception] = ValueError) -> str:
     """A UTF-8 text file's contents; a missing file, a folder, a FIFO or device, an unreadable path or
     other bytes raise `error` naming the file (no read can hang or fill the memory)."""
@@ -74,7 +90,7 @@ def read_text(path: str | os.PathLike, error: type[Exception] = ValueError) -> s
         if path.is_dir():
             raise error(f"{path}: is a directory, not a data file")
         if not path.exists():
-            raise error(f"{path}: no such file")
+            raise error(f"{path}: {_why_missing(path)}")
         if not path.is_file():
             raise error(f"{path}: is not a regular file (a FIFO, socket or device cannot be read as data)")
         if path.stat().st_size > MAX_READ:
@@ -100,6 +116,23 @@ def check_output(path: str | os.PathLike, inputs=(), folder: bool = False) -> No
         raise ValueError(f"{path}: is a file; the output here is a folder")
     if not folder and out.is_dir():
         raise ValueError(f"{path}: is a folder; give a file name")
+    _check_writable(out if folder and out.is_dir() else out.parent, path)
+
+
+def _check_writable(where: Path, path) -> None:
+    """The nearest existing folder of an output takes a file (a read-only or full disk fails here, before
+    any work, not at the end)."""
+    import tempfile
+
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not where.is_dir():
+        raise ValueError(f"{path}: {where} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=where):
+            pass
+    except OSError as err:
+        raise ValueError(f"{path}: cannot write in {where} ({err.strerror or type(err).__name__})") from None
 
 
 class FolderLock:

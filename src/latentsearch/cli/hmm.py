@@ -26,9 +26,10 @@ def add(sub) -> None:
 
 def run_distill(args) -> None:
     from latentsearch.hmm.distill import DistillConfig, distill
-    from latentsearch.io import read_text
+    from latentsearch.io import check_output, read_text
     from latentsearch.models.lm import load_lm
 
+    check_output(args.output, inputs=[args.corpus], folder=True)
     config = DistillConfig(n_states=args.states, layer=args.layer, em_iters=args.em_iters, seed=args.seed)
     lines = [line.strip() for line in read_text(args.corpus).splitlines() if line.strip()]
     lm = load_lm(args.model, chat=False)

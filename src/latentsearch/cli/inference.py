@@ -153,12 +153,15 @@ def search_options(args, algo) -> dict:
 
 def run_search(args) -> int:
     from latentsearch import limits
+    from latentsearch.io import check_output
     from latentsearch.models.factory import check_context
     from latentsearch.models.lm import load_lm
     from latentsearch.search import Context
     from latentsearch.search.engine import Engine
     from latentsearch.search.registry import get
 
+    if args.tree:
+        check_output(args.tree)
     algo = get(args.algo)
     config = algo.make_config(**search_options(args, algo))
     if args.keywords and not args.hmm:

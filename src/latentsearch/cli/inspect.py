@@ -44,7 +44,10 @@ def _add_probe(sub) -> None:
 
 def run_demo(args) -> None:
     from latentsearch.demo import demo
+    from latentsearch.io import check_output
 
+    if args.report_dir:
+        check_output(args.report_dir, folder=True)
     demo(seed=args.seed, question_file=args.question_file, checkpoint=args.checkpoint, report_dir=args.report_dir)
 
 

@@ -74,6 +74,7 @@ def _add_reproduce(sub) -> None:
 def run_reproduce(args) -> None:
     import os
 
+    from latentsearch.io import check_output
     from latentsearch.reproduce import reproduce
 
     if args.device == "cpu":
@@ -81,6 +82,7 @@ def run_reproduce(args) -> None:
     schedule = "quick" if args.quick else ("gpu" if args.device == "cuda" else "cpu")
     if args.budget_minutes is not None and args.budget_minutes <= 0:
         raise ValueError(f"--budget-minutes must be positive, got {args.budget_minutes}")
+    check_output(args.output, folder=True)
     reproduce(args.task, args.output, schedule, args.real, args.budget_minutes, args.seed)
 
 

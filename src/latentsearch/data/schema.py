@@ -159,7 +159,9 @@ def _decode(text: str, where: str):
     except RecursionError:
         raise DatasetError(f"{where}: JSON nested too deeply to be a record") from None
     except ValueError as err:  # e.g. an integer of thousands of digits
-        raise DatasetError(f"{where}: unreadable JSON value ({str(err)[:120]})") from None
+        digits = "digits" in str(err)
+        raise DatasetError(f"{where}: " + ("holds an integer of more than 4300 digits" if digits else
+                                           f"unreadable JSON value ({str(err).splitlines()[0][:120]})")) from None
 
 
 def _load_jsonl(text: str, name: str) -> list[Record]:

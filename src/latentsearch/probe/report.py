@@ -62,7 +62,7 @@ def build_report(run_dir: str | Path, question: int = 0) -> str:
     if not 0 <= question < len(probe["questions"]):
         raise ValueError(f"--question must be in [0, {len(probe['questions'])}), got {question}")
     search = _read_json(run_dir / "search.json") if (run_dir / "search.json").is_file() else []
-    chosen = probe["questions"][question]
+    chosen = _checked_question(probe["questions"][question], run_dir / "probe.json", question)
     payload = {"question": chosen, "frontiers": chosen.get("frontier_tokens", {})}
     parts = [
         f"<h1>latentsearch report</h1><p class=note>{probe['n']} {html.escape(probe.get('task', 'prosqa'))} "
@@ -89,6 +89,35 @@ def build_report(run_dir: str | Path, question: int = 0) -> str:
 def write_report(run_dir: str | Path, output: str | Path, question: int = 0) -> Path:
     atomic_write_text(output, build_report(run_dir, question))
     return Path(output)
+
+
+QUESTION_FIELDS = {"question": str, "answer": str, "predicted": str, "thoughts": list, "node_probs": list,
+                   "graph": dict}
+THOUGHT_FIELDS = {"top": list, "probs": list, "entropy": (int, float), "mass": dict}
+GRAPH_FIELDS = {"symbols": list, "root": int, "path": list}
+TYPE_NAMES = {str: "a string", list: "a list", dict: "an object", int: "an integer"}
+
+
+def _checked_question(question, path: Path, index: int) -> dict:
+    """The question the page shows, with every field the page and its figures read, of the right type."""
+    where = f"{path}, question {index}"
+    _check_fields(question, QUESTION_FIELDS, where)
+    _check_fields(question["graph"], GRAPH_FIELDS, f"{where}, graph")
+    for k, thought in enumerate(question["thoughts"], 1):
+        _check_fields(thought, THOUGHT_FIELDS, f"{where}, thought {k}")
+        if not isinstance(thought["mass"].get("frontier"), (int, float)):
+            raise ReportError(f"{where}, thought {k}: \"mass\" lacks a number for \"frontier\"")
+    if len(question["node_probs"]) != len(question["thoughts"]):
+        raise ReportError(f"{where}: \"node_probs\" must hold one list per thought")
+    return question
+
+
+def _check_fields(value, fields: dict, where: str) -> None:
+    if not isinstance(value, dict):
+        raise ReportError(f"{where}: must be a JSON object, not {type(value).__name__}")
+    for key, kind in fields.items():
+        if not isinstance(value.get(key), kind) or isinstance(value.get(key), bool) and kind is not bool:
+            raise ReportError(f"{where}: \"{key}\" is missing or not {TYPE_NAMES.get(kind, 'a number')}")
 
 
 def _read_json(path: Path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field
 
 from latentsearch.data.tokenizer import RENDERINGS
@@ -61,12 +62,19 @@ class TrainConfig:
 
     # Fields a resumed run may change: how long it runs and how often it reports; anything else would
     # silently train a different run into the same folder.
-    RESUMABLE = ("epochs", "save_every", "log_every", "val_limit")
+    # `out` is the folder being resumed, whatever path names it (run, run/, /abs/run, a copy).
+    RESUMABLE = ("epochs", "save_every", "log_every", "val_limit", "out")
+    PATHS = ("train", "val", "init")  # the same file however it is written
 
     def differences(self, saved: dict) -> list[str]:
         """The fields (other than RESUMABLE ones) where `saved` (a run's config.json) differs from this."""
         mine = self.to_dict()
-        return [k for k in mine if k not in self.RESUMABLE and saved.get(k) != mine[k]]
+        return [k for k in mine if k not in self.RESUMABLE and not self._same(k, saved.get(k), mine[k])]
+
+    def _same(self, key: str, saved, mine) -> bool:
+        if key in self.PATHS and isinstance(saved, str) and saved and mine:
+            return saved == mine or os.path.realpath(saved) == os.path.realpath(mine)
+        return saved == mine
 
     def to_dict(self) -> dict:
         return asdict(self)

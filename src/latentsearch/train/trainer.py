@@ -27,7 +27,7 @@ from latentsearch.data.examples import bucket_batches, encode_records
 from latentsearch.data.schema import load_records
 from latentsearch.data.tokenizer import Codec
 from latentsearch.evaluate import evaluate
-from latentsearch.io import FolderLock, append_line, atomic_write_json, atomic_write_text
+from latentsearch.io import FolderLock, append_line, atomic_write_json, atomic_write_text, check_output
 from latentsearch.methods import Item, Recipe
 from latentsearch.models import checkpoint as ckpt
 from latentsearch.models.deepen import add_blocks, add_tokens
@@ -286,6 +286,7 @@ class TrainingDiverged(ValueError):
 
 def check_run_folder(out: Path, config: TrainConfig, resume: bool) -> None:
     """A run folder is new (or empty), or a run of the same config to resume: nothing else is written into."""
+    check_output(out, inputs=[config.train] + ([config.val] if config.val else []), folder=True)
     if not out.exists():
         return
     if not out.is_dir():
