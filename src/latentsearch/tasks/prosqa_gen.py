@@ -12,17 +12,27 @@ the root. The graph is built from parts:
 * a few extra people pointing into the graph.
 
 Nodes 0 and 1 are the two main people, the other nodes follow in a random topological order,
-as in the real files. Randomness comes only from the `random.Random` passed in.
+as in the real files. The graph itself is built in prosqa_graph.py; this module draws its shape,
+names its nodes and writes the record. Randomness comes only from the `random.Random` passed in.
 """
 
 from __future__ import annotations
 
-import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from latentsearch.data.schema import Record
 from latentsearch.tasks.graphs import bfs_frontiers, shortest_paths
+from latentsearch.tasks.prosqa_graph import (
+    LevelGraph,
+    Side,
+    add_cross_edges,
+    add_extra_people,
+    build_side,
+    geometric,
+    poisson,
+    weighted,
+)
 
 PERSON_NAMES = ("Alex", "Bob", "Carol", "Davis", "Eva", "Fae", "Gabriel", "Jack", "Max", "Oliver",
                 "Polly", "Rex", "Sally", "Sam", "Stella", "Tom", "Wren")
@@ -47,21 +57,13 @@ EXTRA_CONCEPT_WORDS = (
 ALL_SYMBOLS = SYMBOLS + EXTRA_CONCEPT_WORDS  # the vocabulary of every new codec (old ones keep theirs)
 
 # Shapes measured on the real validation split; they describe ProsQA rather than act as knobs.
-_FIRST_LEVEL_WEIGHTS = (30, 92, 95, 50, 23, 8, 2)  # children of a main person: 1..7 (root out-degree)
 _ROOT_HEIGHT_WEIGHTS = {3: 77, 4: 13, 5: 7, 6: 3}  # the root side reaches max(depth, this) levels
 _DISTRACTOR_HEIGHT_WEIGHTS = {1: 4, 2: 100, 3: 110, 4: 25, 5: 3}  # likewise for the distractor
-_DEEP_PARENT_WEIGHT = 0.5  # pull of root-side parents from the level above the target and deeper
-_ATTACHMENT = 1.0  # extra pull on a parent per child it already has
-_SIDE_ATTACHMENT = 0.8  # extra pull on a sideways edge's source per child it already has
-_CROSS_FROM_PERSON = 0.23  # share of distractor->root edges that start at the distractor person
-_PEOPLE_TO_ROOT_SIDE = 0.82  # share of extra people's facts about existing concepts on the root side
-_LEAF_LANDING = 0.9  # share of distractor->root edges that end at a leaf (real: 411 of 457)
 _NEW_CONCEPT = 0.22  # chance that an extra person's fact names a concept nobody else reaches
 _MORE_FACTS = 0.15  # Poisson mean of an extra person's facts beyond the first
 _ROOT_SECOND = 0.65  # chance the root is node 1 rather than node 0 (real: 195 of 300)
 _SIZE_SPREAD = 5.4  # (max_nodes - min_nodes) / standard deviation of the graph size (real: 11 / 2.04)
 _SHARE_SD = 0.12  # spread of the root side's share of the free nodes
-_TRIES = 20  # attempts to place one sideways edge before giving up on it
 _REAL_NODES = 22.82  # mean graph size of the real split, for scaling counts in `sized`
 
 
@@ -147,192 +149,6 @@ def _depths_that_fit(depths, weights, min_nodes: int) -> dict:
     return dict(depths=tuple(d for d, _ in kept), depth_weights=tuple(w for _, w in kept))
 
 
-# ----------------------------------------------------------------------------- sampling helpers
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    limit, k, p = math.exp(-mean), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
-
-
-def _geometric(rng: random.Random, mean: float) -> int:
-    k, more = 0, mean / (1.0 + mean)
-    while rng.random() < more:
-        k += 1
-    return k
-
-
-def _weighted(rng: random.Random, values, weights):
-    return rng.choices(list(values), list(weights))[0]
-
-
-# ----------------------------------------------------------------------------- graph building
-
-
-@dataclass
-class _Graph:
-    """A graph under construction: one level and one side per node, parent and child lists."""
-
-    level: list[int] = field(default_factory=list)
-    side: list[int] = field(default_factory=list)  # 0 root's side, 1 distractor's, 2 extra people
-    children: list[list[int]] = field(default_factory=list)
-    parents: list[list[int]] = field(default_factory=list)
-
-    def add_node(self, level: int, side: int) -> int:
-        self.level.append(level)
-        self.side.append(side)
-        self.children.append([])
-        self.parents.append([])
-        return len(self.level) - 1
-
-    def add_edge(self, a: int, b: int) -> None:
-        self.children[a].append(b)
-        self.parents[b].append(a)
-
-    def reaches(self, src: int, dst: int) -> bool:
-        seen, stack = {src}, [src]
-        while stack:
-            for v in self.children[stack.pop()]:
-                if v == dst:
-                    return True
-                if v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        return src == dst
-
-
-@dataclass
-class _Side:
-    """One main person's levelled DAG: `levels[l]` holds the nodes at BFS distance l."""
-
-    levels: list[list[int]]
-    special: int  # the candidate on this side; it never gets children
-
-    @property
-    def person(self) -> int:
-        return self.levels[0][0]
-
-    def nodes(self) -> list[int]:
-        return [v for level in self.levels for v in level]
-
-
-def _build_side(rng, g: _Graph, side: int, size: int, special_level: int, height: int,
-                config: ProsQAConfig, narrow_from: int) -> _Side:
-    """A levelled DAG of `size` nodes, `height` levels below its person, candidate at `special_level`."""
-    levels = [[g.add_node(0, side)]] + [[] for _ in range(height)]
-    _chain(g, levels, levels[0][0], 1, special_level)
-    s = _Side(levels, levels[special_level][0])
-    if height > special_level:  # a sibling of the candidate carries the levels below it
-        parent = rng.choice(levels[special_level - 1])
-        _chain(g, levels, parent, special_level, height)
-    room = size - len(s.nodes()) + len(levels[1])  # nodes level 1 may hold
-    width = min(_weighted(rng, range(1, 8), _FIRST_LEVEL_WEIGHTS), room)
-    while len(levels[1]) < width:
-        _attach(g, levels, s.person)
-    _grow(rng, g, s, size, narrow_from)
-    _add_extra_parents(rng, g, s, config.extra_parent_prob)
-    _add_side_edges(rng, g, s, _poisson(rng, config.side_edges * size))
-    return s
-
-
-def _chain(g: _Graph, levels, parent: int, first: int, last: int) -> None:
-    for _ in range(first, last + 1):
-        parent = _attach(g, levels, parent)
-
-
-def _attach(g: _Graph, levels, parent: int) -> int:
-    """A new node one level below `parent`, on its side."""
-    v = g.add_node(g.level[parent] + 1, g.side[parent])
-    g.add_edge(parent, v)
-    levels[g.level[v]].append(v)
-    return v
-
-
-def _grow(rng, g: _Graph, s: _Side, size: int, narrow_from: int) -> None:
-    """Add nodes until `size`, each under a random node of levels 1..height-1.
-
-    A parent is drawn with weight growing with its children (preferential attachment), which
-    gives the real bulge at levels 2-3, many leaves and a few hubs; parents at levels >=
-    `narrow_from` count less, which keeps the target's level as narrow as in ProsQA.
-    """
-    height = len(s.levels) - 1
-    eligible = [v for level in s.levels[1:height] for v in level if v != s.special]
-    weights = [_parent_weight(g, v, narrow_from) for v in eligible]
-    for _ in range(size - len(s.nodes())):
-        i = rng.choices(range(len(eligible)), weights)[0] if eligible else None
-        v = _attach(g, s.levels, s.person if i is None else eligible[i])
-        if i is not None:
-            weights[i] = _parent_weight(g, eligible[i], narrow_from)
-        if g.level[v] < height:
-            eligible.append(v)
-            weights.append(_parent_weight(g, v, narrow_from))
-
-
-def _parent_weight(g: _Graph, v: int, narrow_from: int) -> float:
-    pull = _DEEP_PARENT_WEIGHT if g.level[v] >= narrow_from else 1.0
-    return pull * (1.0 + _ATTACHMENT * len(g.children[v]))
-
-
-def _add_extra_parents(rng, g: _Graph, s: _Side, p: float) -> None:
-    """Each node may gain further parents one level up: these make several shortest paths."""
-    for level in range(2, len(s.levels)):
-        for v in s.levels[level]:
-            for u in s.levels[level - 1]:
-                if u != s.special and u not in g.parents[v] and rng.random() < p:
-                    g.add_edge(u, v)
-
-
-def _add_side_edges(rng, g: _Graph, s: _Side, count: int) -> None:
-    """Edges u->v with level(v) <= level(u): new facts that cannot shorten any distance.
-
-    Sources are drawn with weight growing with their children, so that as in ProsQA a few
-    nodes have many facts and many have none.
-    """
-    sources = [v for v in s.nodes() if g.level[v] > 0 and v != s.special]
-    if not sources:
-        return
-    for _ in range(count):
-        weights = [1.0 + _SIDE_ATTACHMENT * len(g.children[u]) for u in sources]
-        for _ in range(_TRIES):
-            u = rng.choices(sources, weights)[0]
-            v = rng.choice([w for level in s.levels[1:g.level[u] + 1] for w in level])
-            if v != u and v not in g.children[u] and not g.reaches(v, u):
-                g.add_edge(u, v)
-                break
-
-
-def _add_cross_edges(rng, g: _Graph, root: _Side, other: _Side, count: int) -> None:
-    """Edges from the distractor's side into the root's side, never towards the target."""
-    sources = [v for v in other.nodes()[1:] if v != other.special]
-    landings = [v for v in root.nodes()[1:] if not g.reaches(v, root.special)]
-    leaves = [v for v in landings if not g.children[v]]
-    for _ in range(count):
-        pool = leaves if leaves and rng.random() < _LEAF_LANDING else landings
-        u = rng.choice(sources) if sources and rng.random() > _CROSS_FROM_PERSON else other.person
-        v = rng.choice(pool) if pool else None
-        if v is not None and v not in g.children[u]:
-            g.add_edge(u, v)
-
-
-def _add_extra_people(rng, g: _Graph, plan: list[list[bool]]) -> None:
-    """Extra people, each with facts about existing concepts or about a concept of its own."""
-    concepts = [v for v in range(len(g.level)) if g.parents[v]]
-    by_side = [[v for v in concepts if g.side[v] == side] for side in (0, 1)]
-    for facts in plan:
-        person = g.add_node(0, 2)
-        for new in facts:
-            if new:
-                g.add_edge(person, g.add_node(1, 2))
-                continue
-            pool = by_side[0] if rng.random() < _PEOPLE_TO_ROOT_SIDE else by_side[1]
-            options = [v for v in pool if v not in g.children[person]]
-            if options:
-                g.add_edge(person, rng.choice(options))
-
-
 # ----------------------------------------------------------------------------- one record
 
 
@@ -351,15 +167,15 @@ class _Shape:
 
 def _draw_shape(rng, config: ProsQAConfig) -> _Shape:
     n = _graph_size(rng, config)
-    depth = _weighted(rng, config.depths, config.depth_weights)
+    depth = weighted(rng, config.depths, config.depth_weights)
     plan = _draw_people(rng, config, n - depth - 3)
     main = n - len(plan) - sum(map(sum, plan))
-    neg = min(_weighted(rng, config.neg_depths, config.neg_depth_weights), main - depth - 2)
+    neg = min(weighted(rng, config.neg_depths, config.neg_depth_weights), main - depth - 2)
     free = main - (depth + 1) - (neg + 1)
     share = min(1.0, max(0.0, rng.gauss(config.root_share, _SHARE_SD)))
     root_size = depth + 1 + round(free * share)
-    root_height = depth + max(0, _weighted(rng, *zip(*_ROOT_HEIGHT_WEIGHTS.items())) - max(depth, 3))
-    other_height = max(neg, _weighted(rng, *zip(*_DISTRACTOR_HEIGHT_WEIGHTS.items())))
+    root_height = depth + max(0, weighted(rng, *zip(*_ROOT_HEIGHT_WEIGHTS.items())) - max(depth, 3))
+    other_height = max(neg, weighted(rng, *zip(*_DISTRACTOR_HEIGHT_WEIGHTS.items())))
     other_size = main - root_size
     return _Shape(depth, neg, root_size, other_size, _fit_height(root_height, depth, root_size),
                   _fit_height(other_height, neg, other_size), plan)
@@ -377,8 +193,8 @@ def _graph_size(rng, config: ProsQAConfig) -> int:
 def _draw_people(rng, config: ProsQAConfig, room: int) -> list[list[bool]]:
     """Facts of each extra person, using at most `room` nodes (people and their own concepts)."""
     plan = []
-    for _ in range(min(_poisson(rng, config.extra_people), len(PERSON_NAMES) - 2)):
-        facts = [rng.random() < _NEW_CONCEPT for _ in range(1 + _poisson(rng, _MORE_FACTS))]
+    for _ in range(min(poisson(rng, config.extra_people), len(PERSON_NAMES) - 2)):
+        facts = [rng.random() < _NEW_CONCEPT for _ in range(1 + poisson(rng, _MORE_FACTS))]
         if 1 + sum(facts) > room:
             break
         room -= 1 + sum(facts)
@@ -394,18 +210,18 @@ def _fit_height(height: int, special_level: int, size: int) -> int:
 def generate_record(rng: random.Random, config: ProsQAConfig = ProsQAConfig()) -> Record:
     """One ProsQA-style question, with its graph fields and BFS frontiers."""
     shape = _draw_shape(rng, config)
-    g = _Graph()
-    root = _build_side(rng, g, 0, shape.root_size, shape.depth, shape.root_height, config,
+    g = LevelGraph()
+    root = build_side(rng, g, 0, shape.root_size, shape.depth, shape.root_height, config,
                        narrow_from=shape.depth - 1)
-    other = _build_side(rng, g, 1, shape.other_size, shape.neg_depth, shape.other_height, config,
+    other = build_side(rng, g, 1, shape.other_size, shape.neg_depth, shape.other_height, config,
                         narrow_from=shape.other_height)
-    count = _geometric(rng, config.cross_edges / 2) + _geometric(rng, config.cross_edges / 2)
-    _add_cross_edges(rng, g, root, other, count)  # negative binomial: as spread as the real counts
-    _add_extra_people(rng, g, shape.people_plan)
+    count = geometric(rng, config.cross_edges / 2) + geometric(rng, config.cross_edges / 2)
+    add_cross_edges(rng, g, root, other, count)  # negative binomial: as spread as the real counts
+    add_extra_people(rng, g, shape.people_plan)
     return _to_record(rng, g, root, other, config.concept_words)
 
 
-def _to_record(rng, g: _Graph, root: _Side, other: _Side, concept_words: tuple[str, ...]) -> Record:
+def _to_record(rng, g: LevelGraph, root: Side, other: Side, concept_words: tuple[str, ...]) -> Record:
     firsts = [other.person, root.person]
     if rng.random() >= _ROOT_SECOND:
         firsts.reverse()
@@ -428,7 +244,7 @@ def _to_record(rng, g: _Graph, root: _Side, other: _Side, concept_words: tuple[s
     )
 
 
-def _topological_order(rng, g: _Graph, placed: set[int]) -> list[int]:
+def _topological_order(rng, g: LevelGraph, placed: set[int]) -> list[int]:
     """The nodes not yet placed, each after its parents.
 
     Among the nodes ready to go, one is drawn with weight (height + 1), height being its longest
@@ -454,7 +270,7 @@ def _topological_order(rng, g: _Graph, placed: set[int]) -> list[int]:
     return order
 
 
-def _heights(g: _Graph) -> list[int]:
+def _heights(g: LevelGraph) -> list[int]:
     """Longest path from every node down to a sink."""
     height: dict[int, int] = {}
 
@@ -466,7 +282,7 @@ def _heights(g: _Graph) -> list[int]:
     return [visit(v) for v in range(len(g.level))]
 
 
-def _name_nodes(rng, g: _Graph, order: list[int], concept_words: tuple[str, ...]) -> list[str]:
+def _name_nodes(rng, g: LevelGraph, order: list[int], concept_words: tuple[str, ...]) -> list[str]:
     """Random distinct names: people (nodes without parents) get names, the rest concept words."""
     n_people = sum(not g.parents[v] for v in order)
     people = iter(rng.sample(PERSON_NAMES, n_people))
