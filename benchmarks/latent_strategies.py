@@ -25,7 +25,7 @@ import torch
 from latentsearch.data.schema import load_records
 from latentsearch.latent.specs import LatentOptions
 from latentsearch.latent.strategies import search_records
-from latentsearch.latent.value import ValueModel, Valuer, value_folder
+from latentsearch.latent.value import load_valuer
 from latentsearch.methods import Recipe
 from latentsearch.models.checkpoint import load_checkpoint
 
@@ -117,8 +117,7 @@ def main() -> None:
         parser.error("--splits NAME=FILE ... is required (or --plot JSON ...)")
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, _ = Recipe.from_meta(meta, codec)
-    value = value_folder(args.checkpoint, args.value)
-    valuer = Valuer(ValueModel.load(value)) if value else None
+    valuer = load_valuer(args.checkpoint, args.value)
     options = LatentOptions(noise=args.noise, sigma=args.sigma)
     thoughts = int(args.thoughts) if args.thoughts.isdigit() else (args.thoughts or None)
     print(f"{args.checkpoint}; thoughts: {args.thoughts or 'the checkpoint'}; noise {args.noise} sigma {args.sigma}; "

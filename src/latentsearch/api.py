@@ -86,7 +86,7 @@ class Model:
         >>> m.eval("questions.jsonl", search="anytime:12")["summary"]["accuracy"]"""
         from latentsearch.latent.specs import LatentOptions
         from latentsearch.latent.strategies import search_records
-        from latentsearch.latent.value import ValueModel, Valuer, value_folder
+        from latentsearch.latent.value import load_valuer
 
         self._need_checkpoint("eval")
         records = load_records(data) if isinstance(data, (str, Path)) else list(data)
@@ -96,8 +96,7 @@ class Model:
             result = evaluate(self.model, self.codec, records, self.recipe, stage=self.stage, n_thoughts=thoughts,
                               batch_size=batch_size, progress=progress)
             return {"summary": result.summary, "rows": result.rows}
-        value = value_folder(self.spec, value)
-        valuer = Valuer(ValueModel.load(value)) if value else None
+        valuer = load_valuer(self.spec, value)
         return search_records(self.model, self.codec, records, self.recipe, search, LatentOptions(**options), valuer,
                               thoughts, progress)
 
@@ -105,14 +104,14 @@ class Model:
               output: str | Path | None = None) -> dict:
         """Logit lens, frontier mass and path classes of every thought (see `latentsearch probe`); with
         `output`, also probe.json and the figures in that folder."""
-        from latentsearch.latent.value import valuer_beside
+        from latentsearch.latent.value import load_valuer
         from latentsearch.probe.run import probe, write_probe
 
         self._need_checkpoint("probe")
         records = load_records(data) if isinstance(data, (str, Path)) else list(data)
         stage = self.recipe.curriculum.final_stage
         result = probe(self.model, self.codec, records[: limit or None], self.recipe, stage, thoughts,
-                       valuer=valuer_beside(self.spec))
+                       valuer=load_valuer(self.spec))
         if output is not None:
             write_probe(result, output)
         return result

@@ -14,7 +14,7 @@ from latentsearch.data.examples import encode_record
 from latentsearch.data.schema import Record, load_records
 from latentsearch.data.tokenizer import ANSWER_MARK
 from latentsearch.evaluate import evaluate
-from latentsearch.latent.value import valuer_beside
+from latentsearch.latent.value import load_valuer
 from latentsearch.methods import Recipe
 from latentsearch.models import shipped
 from latentsearch.models.checkpoint import CheckpointError, load_checkpoint
@@ -66,7 +66,7 @@ def demo(seed: int = 0, question_file: str = "", checkpoint: str = "", report_di
           f"decoded greedily with a KV cache until <eos> ({row['generated_tokens']} tokens), and the text after "
           f"'###' was compared with the true answer. Took {time.perf_counter() - start:.1f}s.")
     if result.thoughts is not None and report_dir:
-        _write_report(model, codec, recipe, records, report_dir, valuer_beside(folder))
+        _write_report(model, codec, recipe, records, report_dir, load_valuer(folder))
 
 
 def _write_report(model, codec, recipe, records: list[Record], folder: str, valuer=None) -> None:

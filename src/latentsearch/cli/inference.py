@@ -87,9 +87,9 @@ def _latent_options(args):
 
 def _eval_search(args, model, codec, records, recipe, options):
     from latentsearch.latent.strategies import search_records
-    from latentsearch.latent.value import ValueModel, Valuer
+    from latentsearch.latent.value import load_valuer
 
-    valuer = Valuer(ValueModel.load(args.value)) if args.value else None
+    valuer = load_valuer(args.checkpoint, args.value)
     out = search_records(model, codec, records, recipe, args.search, options, valuer, args.thoughts, progress=True,
                          source=Path(args.data).name)
     return out["summary"], out["rows"]

@@ -54,7 +54,7 @@ def run_demo(args) -> None:
 def run_probe(args) -> None:
     from latentsearch.data.schema import load_records
     from latentsearch.io import check_output
-    from latentsearch.latent.value import valuer_beside
+    from latentsearch.latent.value import load_valuer
     from latentsearch.methods import Recipe
     from latentsearch.models.checkpoint import load_checkpoint
     from latentsearch.probe.run import probe, write_probe
@@ -65,7 +65,7 @@ def run_probe(args) -> None:
     recipe, _ = Recipe.from_meta(meta, codec)
     result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, args.thoughts,
                    min(args.top, len(codec)), args.trees, source=Path(args.data).name, progress=True,
-                   valuer=valuer_beside(args.checkpoint))
+                   valuer=load_valuer(args.checkpoint))
     files = write_probe(result, args.output, plots=not args.no_plots, figures=args.figures)
     first = result["frontier"][0]["mass_per_node"]
     print(json.dumps({"output": args.output, "accuracy": result["accuracy"], "files": [str(f) for f in files],

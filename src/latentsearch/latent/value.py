@@ -99,9 +99,9 @@ def value_folder(checkpoint: str | Path, value: str | Path = "") -> str:
     return str(beside) if (beside / "value.safetensors").is_file() else ""
 
 
-def valuer_beside(checkpoint: str | Path) -> "Valuer | None":
-    """The Valuer of the value model saved beside a checkpoint, or None when it has none."""
-    folder = value_folder(checkpoint)
+def load_valuer(checkpoint: str | Path, value: str | Path = "") -> "Valuer | None":
+    """The Valuer of `value_folder(checkpoint, value)`, or None when there is no value model."""
+    folder = value_folder(checkpoint, value)
     return Valuer(ValueModel.load(folder)) if folder else None
 
 
