@@ -9,7 +9,9 @@ Inference: examples/s of our batched latent inference (batch 64, KV cache) vs a 
 here (batch 1, the whole sequence -- thoughts included -- re-run for every thought and every answer
 token, no cache). Answers must be identical.
 Everything runs in this process on the same model, one after the other.
+With --precision bf16 and/or --compile MODE, the training and inference parts run again so (accel.py).
 Run: python benchmarks/bench_coconut.py [--checkpoint DIR] [--data FILE] [--thoughts 6] [--n 128] [--device cuda]
+     [--precision bf16] [--compile reduce-overhead]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from latentsearch import accel
 from latentsearch.data.examples import IGNORE, encode_records
 from latentsearch.data.schema import load_records
 from latentsearch.latent.thoughts import latent_generate
@@ -53,22 +56,28 @@ def synchronize(model) -> None:
         torch.cuda.synchronize(model.device)
 
 
-def time_steps(loss_fn, model, repeats: int) -> float:
+def time_steps(loss_fn, model, repeats: int, precision: str = "fp32") -> float:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
-    for _ in range(2):  # warm-up: allocator, kernels, optimizer state
+
+    def one_step():
         optimizer.zero_grad(set_to_none=True)
-        loss_fn().backward()
+        with accel.autocast(model.device, precision):
+            loss = loss_fn()
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(3):  # warm-up: allocator, kernels, optimizer state, compilation
+        one_step()
     synchronize(model)
     start = time.perf_counter()
     for _ in range(repeats):
-        optimizer.zero_grad(set_to_none=True)
-        loss_fn().backward()
-        optimizer.step()
+        one_step()
     synchronize(model)
     return (time.perf_counter() - start) / repeats
 
 
-def bench_training(model, recipe, examples, thoughts: int, batch: int, repeats: int):
+def bench_training(model, recipe, examples, thoughts: int, batch: int, repeats: int, precision: str = "fp32",
+                   label: str = ""):
     stage = recipe.curriculum.final_stage
     items = [recipe.item(e, stage) for e in examples[:batch]]
     items = [Item(i.prompt, thoughts, i.after, i.target) for i in items]
@@ -77,11 +86,12 @@ def bench_training(model, recipe, examples, thoughts: int, batch: int, repeats: 
     latent_batch, flat_batch = (
         {k: v.to(model.device) for k, v in collate(batch, 0, thought).items()}
         for batch, thought in ((items, recipe.special.thought), (flat, 0)))
-    plain = time_steps(lambda: loss(flat_batch), model, repeats)
-    cached = time_steps(lambda: loss(latent_batch), model, repeats)
-    recompute = time_steps(lambda: recompute_loss(model, items), model, max(1, repeats // 4))
-    print(f"\ntraining step, batch {batch}, {thoughts} thoughts (ms per step; ratio to plain)")
-    for name, seconds in (("plain", plain), ("cached (ours)", cached), ("recompute", recompute)):
+    plain = time_steps(lambda: loss(flat_batch), model, repeats, precision)
+    rows = {"plain": plain, "cached (ours)": time_steps(lambda: loss(latent_batch), model, repeats, precision)}
+    if not label:  # the slow reference once, in the plain setting
+        rows["recompute"] = time_steps(lambda: recompute_loss(model, items), model, max(1, repeats // 4))
+    print(f"\ntraining step, batch {batch}, {thoughts} thoughts{label} (ms per step; ratio to plain)")
+    for name, seconds in rows.items():
         print(f"  {name:<14} {seconds * 1000:8.1f} ms  {seconds / plain:5.2f}x")
 
 
@@ -103,18 +113,20 @@ def reference_answer(model, prompt, n_thoughts, after, eos, max_new_tokens) -> l
     return out
 
 
-def bench_inference(model, recipe, codec, examples, thoughts: int, max_new_tokens: int = 8):
+def bench_inference(model, recipe, codec, examples, thoughts: int, max_new_tokens: int = 8, precision: str = "fp32"):
     model.eval()
     items = [recipe.prompt_item(e, recipe.curriculum.final_stage, thoughts) for e in examples]
     prompts, counts, after = [list(i.prompt) for i in items], [i.n_thoughts for i in items], list(items[0].after)
-    latent_generate(model, prompts[:64], counts[:64], after, codec.eos_id, codec.pad_id, max_new_tokens, 64)  # warm-up
     timed = {}
     for static in (False, True):  # the cache grown by torch.cat at every pass, or preallocated and written in place
-        synchronize(model)
-        start = time.perf_counter()
-        ours, _ = latent_generate(model, prompts, counts, after, codec.eos_id, codec.pad_id, max_new_tokens, 64,
-                                  static=static)
-        synchronize(model)
+        with accel.autocast(model.device, precision):
+            latent_generate(model, prompts[:64], counts[:64], after, codec.eos_id, codec.pad_id, max_new_tokens, 64,
+                            static=static)  # warm-up (and compilation)
+            synchronize(model)
+            start = time.perf_counter()
+            ours, _ = latent_generate(model, prompts, counts, after, codec.eos_id, codec.pad_id, max_new_tokens, 64,
+                                      static=static)
+            synchronize(model)
         timed[static] = (ours, time.perf_counter() - start)
     ours, t_ours = timed[True]
     start = time.perf_counter()
@@ -139,6 +151,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32, help="training batch size")
     parser.add_argument("--repeats", type=int, default=20, help="training steps timed per variant")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--precision", default="fp32", choices=accel.PRECISIONS, help="then again in this precision")
+    parser.add_argument("--compile", default="off", choices=accel.COMPILE_MODES, help="then again compiled so")
     args = parser.parse_args()
     torch.manual_seed(0)
     model, codec, meta = load_checkpoint(args.checkpoint)
@@ -150,6 +164,11 @@ def main() -> None:
     print(f"{args.checkpoint}: {sum(p.numel() for p in model.parameters()):,} parameters, {where}")
     bench_training(model, recipe, examples, args.thoughts, args.batch, args.repeats)
     bench_inference(model, recipe, codec, examples[: args.n], args.thoughts)
+    if args.precision != "fp32" or args.compile != "off":
+        accel.compile_passes(model, args.compile)
+        label = f", {args.precision}, compile {args.compile}"
+        bench_training(model, recipe, examples, args.thoughts, args.batch, args.repeats, args.precision, label)
+        bench_inference(model, recipe, codec, examples[: args.n], args.thoughts, precision=args.precision)
 
 
 if __name__ == "__main__":

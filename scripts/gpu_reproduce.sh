@@ -4,8 +4,10 @@
 #   bash scripts/gpu_reproduce.sh      (about 12 minutes; everything it learns comes back through $OUT)
 # 1. the Coconut step against a plain step on the GPU (the ratio the issue asks <= 1.25x), with the
 #    static cache and without;
+#    then again in bf16 with the passes compiled as CUDA graphs (accel.py);
 # 2. `latentsearch reproduce prosqa --device cuda --budget-minutes 9`, and beside it on the same GPU two
-#    more seeds of the same schedule (a model this small leaves the GPU mostly idle);
+#    more seeds of the same schedule (a model this small leaves the GPU mostly idle): seed 1 in bf16,
+#    seed 2 in bf16 with CUDA graphs;
 # 3. time to accuracy of each, their summaries and logs into $OUT.
 set -u
 cd "$(dirname "$0")/.."
@@ -14,9 +16,11 @@ OUT=${OUT:-out/gpu}
 W=${WORK:-/tmp/gpu_repro}
 mkdir -p "$OUT" "$W"
 python3 benchmarks/bench_coconut.py --device cuda --data .dev/prosqa_valid.json --batch 32 --repeats 50 \
-  > "$OUT/bench_coconut.txt" 2>&1
+  --precision bf16 --compile reduce-overhead > "$OUT/bench_coconut.txt" 2>&1
+accel=("" "--precision bf16" "--precision bf16 --compile reduce-overhead")
 for seed in 0 1 2; do
-  timeout 660 python3 -m latentsearch reproduce prosqa --device cuda --budget-minutes 9 --seed $seed \
+  # shellcheck disable=SC2086  # the options are words
+  timeout 660 python3 -m latentsearch reproduce prosqa --device cuda --budget-minutes 9 --seed $seed ${accel[$seed]} \
     --real .dev/prosqa_valid.json -o "$W/run$seed" > "$W/run$seed.log" 2>&1 &
 done
 wait

@@ -91,6 +91,8 @@ class Reproduction:
     real: str = ""  # the real validation split, when there is one
     budget_minutes: float | None = None
     seed: int = 0  # the models' initialisation and batch order (the data stay the same)
+    precision: str = "fp32"  # every training phase's (accel.py)
+    compile: str = "off"
 
     def say(self, phase: str, line: str) -> None:
         print(f"[{phase}] {line}", flush=True)
@@ -140,7 +142,7 @@ class Reproduction:
             lr=phase.lr, warmup_steps=phase.warmup_steps, min_lr_ratio=phase.min_lr_ratio,
             init=str(self.checkpoint(phase.init)) if phase.init else "", add_layers=phase.add_layers,
             model=ModelConfig(n_layer=self.schedule.layers, d_model=self.schedule.d_model), save_every=200,
-            seed=self.seed,
+            seed=self.seed, precision=self.precision, compile=self.compile,
             curriculum=Curriculum(epochs_per_stage=phase.epochs_per_stage, max_stage=6, mix_prob=phase.mix_prob))
         start = time.time()
         trainer = Trainer(config, resume=(folder / "config.json").is_file())
@@ -212,9 +214,9 @@ class Reproduction:
 
 
 def reproduce(task: str, out: str, schedule: str = "cpu", real: str = "", budget_minutes: float | None = None,
-              seed: int = 0) -> dict:
+              seed: int = 0, precision: str = "fp32", compile: str = "off") -> dict:
     if task != "prosqa":
         raise ValueError(f"reproduce knows the recipe for prosqa only, not {task!r}")
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; choose from {', '.join(SCHEDULES)}")
-    return Reproduction(Path(out), SCHEDULES[schedule], real, budget_minutes, seed).run()
+    return Reproduction(Path(out), SCHEDULES[schedule], real, budget_minutes, seed, precision, compile).run()

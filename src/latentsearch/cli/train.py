@@ -47,6 +47,7 @@ def add(sub) -> None:
     ):
         train.add_argument(flag, type=kind, default=default, help=text)
     _add_curriculum(train.add_argument_group("curriculum (the Coconut family and pause)"))
+    _add_accel(train)
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(run=run_train)
     _add_value(sub)
@@ -68,6 +69,7 @@ def _add_reproduce(sub) -> None:
     rep.add_argument("--quick", action="store_true", help="the same code path in a few minutes (a tiny model)")
     rep.add_argument("--real", default="", help="the real validation split to score the chosen model on")
     rep.add_argument("--seed", type=int, default=0, help="initialisation and batch order of every model")
+    _add_accel(rep)
     rep.set_defaults(run=run_reproduce)
 
 
@@ -83,7 +85,18 @@ def run_reproduce(args) -> None:
     if args.budget_minutes is not None and args.budget_minutes <= 0:
         raise ValueError(f"--budget-minutes must be positive, got {args.budget_minutes}")
     check_output(args.output, folder=True)
-    reproduce(args.task, args.output, schedule, args.real, args.budget_minutes, args.seed)
+    reproduce(args.task, args.output, schedule, args.real, args.budget_minutes, args.seed, args.precision,
+              args.compile)
+
+
+def _add_accel(parser) -> None:
+    from latentsearch.accel import COMPILE_MODES, PRECISIONS
+
+    group = parser.add_argument_group("speed on a GPU (off by default; src/latentsearch/accel.py)")
+    group.add_argument("--precision", default="fp32", choices=PRECISIONS, help="bf16: autocast the passes to "
+                       "bfloat16 (the loss stays float32)")
+    group.add_argument("--compile", default="off", choices=COMPILE_MODES, help="torch.compile the model's passes; "
+                       "reduce-overhead replays them as CUDA graphs")
 
 
 def _add_value(sub) -> None:
@@ -182,6 +195,7 @@ def run_train(args) -> None:
         model=model, init=args.init, add_layers=args.add_layers, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, warmup_steps=args.warmup_steps, min_lr_ratio=args.min_lr_ratio, weight_decay=args.weight_decay,
         seed=args.seed, val_limit=args.val_limit, save_every=args.save_every, log_every=args.log_every,
+        precision=args.precision, compile=args.compile,
         curriculum=Curriculum(
             thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
             max_stage=args.max_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,

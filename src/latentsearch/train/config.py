@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
+from latentsearch.accel import COMPILE_MODES, PRECISIONS
 from latentsearch.data.tokenizer import RENDERINGS
 from latentsearch.methods import METHODS, Curriculum
 from latentsearch.models.factory import ModelConfig
@@ -33,6 +34,8 @@ class TrainConfig:
     val_limit: int = 500  # validation records scored per epoch (0 = all)
     save_every: int = 0  # optimizer steps between mid-epoch checkpoints (0 = end of epoch only)
     log_every: int = 20  # optimizer steps between metric lines
+    precision: str = "fp32"  # fp32, or bf16 autocast (accel.py; for a GPU)
+    compile: str = "off"  # torch.compile mode of the model's passes (accel.py; for a GPU)
 
     def __post_init__(self):
         if isinstance(self.model, dict):
@@ -41,6 +44,10 @@ class TrainConfig:
             self.curriculum = Curriculum(**self.curriculum)
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose from {', '.join(PRECISIONS)}")
+        if self.compile not in COMPILE_MODES:
+            raise ValueError(f"unknown compile mode {self.compile!r}; choose from {', '.join(COMPILE_MODES)}")
         if self.rendering and self.rendering not in RENDERINGS:
             raise ValueError(f"unknown rendering {self.rendering!r}; choose from {', '.join(RENDERINGS)}")
         for name in ("epochs", "batch_size", "log_every"):
@@ -63,13 +70,14 @@ class TrainConfig:
     # Fields a resumed run may change: how long it runs and how often it reports; anything else would
     # silently train a different run into the same folder.
     # `out` is the folder being resumed, whatever path names it (run, run/, /abs/run, a copy).
-    RESUMABLE = ("epochs", "save_every", "log_every", "val_limit", "out")
+    RESUMABLE = ("epochs", "save_every", "log_every", "val_limit", "out", "compile")
     PATHS = ("train", "val", "init")  # the same file however it is written
 
     def differences(self, saved: dict) -> list[str]:
         """The fields (other than RESUMABLE ones) where `saved` (a run's config.json) differs from this."""
-        mine = self.to_dict()
-        return [k for k in mine if k not in self.RESUMABLE and not self._same(k, saved.get(k), mine[k])]
+        mine, defaults = self.to_dict(), {f.name: f.default for f in fields(self)}
+        # A field newer than the saved run counts as its default there.
+        return [k for k in mine if k not in self.RESUMABLE and not self._same(k, saved.get(k, defaults[k]), mine[k])]
 
     def _same(self, key: str, saved, mine) -> bool:
         if key in self.PATHS and isinstance(saved, str) and saved and mine:

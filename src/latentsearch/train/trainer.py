@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from latentsearch import faults, limits, tasks
+from latentsearch import accel, faults, limits, tasks
 from latentsearch.data.examples import bucket_batches, encode_records
 from latentsearch.data.schema import load_records
 from latentsearch.data.tokenizer import Codec
@@ -98,7 +98,8 @@ class Trainer:
             model = build_model(self.config.model, len(codec), codec.pad_id, codec.eos_id, self.config.seed)
         if init and self.config.model.dropout:
             set_dropout(model, self.config.model.dropout)
-        return add_blocks(model, self.config.add_layers).to(self.device).train(), codec
+        model = add_blocks(model, self.config.add_layers).to(self.device).train()
+        return accel.compile_passes(model, self.config.compile), codec
 
     def _new_optimizer(self):
         return torch.optim.AdamW(self.model.parameters(), lr=self.config.lr,
@@ -210,7 +211,8 @@ class Trainer:
         weight = 1.0 if mine else 0.0  # a process left without items still joins the gradient average
         local = whole if self.world == 1 else collate(mine or batch[:1], pad, thought)
         local = {k: v.to(self.device, non_blocking=True) for k, v in local.items()}
-        loss = self.loss(local) * (weight * self.world / max(total, 1))
+        with accel.autocast(self.device, self.config.precision):
+            loss = self.loss(local) * (weight * self.world / max(total, 1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip:

@@ -1,0 +1,41 @@
+"""Optional speed-ups, meant for a GPU: bf16 autocast and torch.compile of the model's passes.
+
+Both are off by default and nothing on the CPU path needs them. Neither changes an algorithm: the
+same passes run, in bfloat16 (autocast keeps softmax, norms and the loss in float32) or as
+compiled kernels. A Coconut step on a GPU is launch-bound (one small pass per thought), which is
+what compiling attacks: `reduce-overhead` records each pass shape as a CUDA graph and replays it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+PRECISIONS = ("fp32", "bf16")
+COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
+
+
+def autocast(device: torch.device | str, precision: str):
+    """A context that runs the model in `precision` on `device` (fp32: no change)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
+
+
+def compile_passes(model, mode: str = "default", backend: str = "inductor"):
+    """Compile the base model's forward in place, so every pass (prompt, thought, suffix, plain) runs compiled.
+
+    The weights stay the model's own (checkpoints save as before). Shapes are left to torch's
+    default: the first shape compiles static, a second one recompiles with symbolic sizes (batches
+    differ in length and thought count), and `reduce-overhead` records one CUDA graph per size.
+    `backend`: tests trace with "aot_eager" (the same graph capture, no code generation).
+    """
+    if mode not in COMPILE_MODES:
+        raise ValueError(f"unknown compile mode {mode!r}; choose from {', '.join(COMPILE_MODES)}")
+    if mode != "off":
+        base = model.base_model
+        base.forward = torch.compile(base.forward, mode=mode, backend=backend)
+    return model
