@@ -28,14 +28,19 @@ def autocast(device: torch.device | str, precision: str):
 def compile_passes(model, mode: str = "default", backend: str = "inductor"):
     """Compile the base model's forward in place, so every pass (prompt, thought, suffix, plain) runs compiled.
 
-    The weights stay the model's own (checkpoints save as before). Shapes are left to torch's
-    default: the first shape compiles static, a second one recompiles with symbolic sizes (batches
-    differ in length and thought count), and `reduce-overhead` records one CUDA graph per size.
+    The weights stay the model's own (checkpoints save as before). Batches differ in length and
+    thought count, so sizes are symbolic (`dynamic=True`): one graph per kind of pass (plain, prompt,
+    thought, suffix) instead of one per shape, which would soon hit dynamo's recompile limit and fall
+    back to eager. `reduce-overhead` keeps static sizes: a CUDA graph is recorded per size anyway.
     `backend`: tests trace with "aot_eager" (the same graph capture, no code generation).
     """
     if mode not in COMPILE_MODES:
         raise ValueError(f"unknown compile mode {mode!r}; choose from {', '.join(COMPILE_MODES)}")
     if mode != "off":
+        # Each kind of pass is its own graph, and the views fed back as thoughts add a few: more than
+        # dynamo's default limit of 8, past which it would silently run eager.
+        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
         base = model.base_model
-        base.forward = torch.compile(base.forward, mode=mode, backend=backend)
+        base.forward = torch.compile(base.forward, mode=mode, backend=backend,
+                                     dynamic=mode != "reduce-overhead")
     return model

@@ -28,6 +28,9 @@ def _add_eval(sub) -> None:
                     "puts --auto-mass on an answer, at most --max-thoughts); default: the checkpoint's count")
     ev.add_argument("--auto-mass", type=finite, default=0.5, help="--thoughts auto: the lens mass that stops thinking")
     ev.add_argument("--batch-size", type=positive, default=64, help="questions decoded together")
+    ev.add_argument("--compile", default="off", choices=("off", "default", "reduce-overhead"), help="torch.compile "
+                    "the model's passes, for long runs or a GPU: on a 2-core CPU compiling takes about a minute, "
+                    "then decoding runs about 1.5x faster (docs/benchmarks.md)")
     specs = ", ".join(f"{s.name}:{s.argument}" if s.argument else s.name for s in SPECS.values())
     ev.add_argument("--search", default="", metavar="SPEC", help=f"answer through a latent search strategy: {specs} "
                     "(see latent/strategies.py; default: plain batched decoding)")
@@ -43,6 +46,7 @@ def _add_eval(sub) -> None:
 
 
 def run_eval(args) -> None:
+    from latentsearch import accel
     from latentsearch.data.schema import load_records
     from latentsearch.evaluate import evaluate
     from latentsearch.io import atomic_write_text, check_output
@@ -54,6 +58,7 @@ def run_eval(args) -> None:
     options = _latent_options(args)
     records = load_records(args.data)
     model, codec, meta = load_checkpoint(args.checkpoint)
+    accel.compile_passes(model, args.compile)
     recipe, stage = Recipe.from_meta(meta, codec, args.method or "")
     if args.thoughts == "auto" and not args.search:
         args.search, args.thoughts = f"adaptive:mass:{args.auto_mass}", None
