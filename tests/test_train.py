@@ -29,6 +29,9 @@ def test_train_then_eval_beats_chance(one_hop, tmp_path, capsys):
     rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
     assert len(rows) == 200 and {"output", "predicted", "exact", "flexible"} <= rows[0].keys()
     assert json.loads((tmp_path / "run" / "config.json").read_text())["method"] == "nocot"
+    losses = [json.loads(line)["val_loss"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+              if "val_loss" in line]
+    assert len(losses) == 4 and losses[-1] < losses[0] < 2.0  # per target token: the answer and <eos>
 
 
 def test_resume_equals_uninterrupted(one_hop, tmp_path):

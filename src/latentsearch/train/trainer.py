@@ -62,6 +62,7 @@ class Trainer:
         self.recipe = Recipe.of(config.method, self.codec, config.curriculum)
         self.examples = encode_records(records, self.codec, self.source)
         self.val_records = load_records(config.val)[: config.val_limit or None] if config.val else []
+        self.val_examples = encode_records(self.val_records, self.codec, Path(config.val).name)
         self.loss = distributed.wrap(ItemLoss(self.model), self.device)
         self.optimizer = self._new_optimizer()
         self.state = Progress()
@@ -241,12 +242,25 @@ class Trainer:
         return json.loads(meta.read_text()).get("stage") if meta.is_file() else None
 
     def validate(self) -> dict:
-        """Greedy accuracy on the validation records at the current stage."""
+        """Greedy accuracy on the validation records at the current stage, and their teacher-forced loss
+        per target token: smooth where accuracy still sits at a coin flip (a CoT that learns its lookups
+        one by one writes no right proof until it has them all)."""
         self.model.eval()
         stage = self.recipe.stage(self.state.epoch)
         result = evaluate(self.model, self.codec, self.val_records, self.recipe, stage=stage)
+        loss = self._val_loss(stage)
         self.model.train()
-        return result.summary
+        return {**result.summary, "loss": loss}
+
+    @torch.no_grad()
+    def _val_loss(self, stage: int) -> float:
+        items = [self.recipe.item(e, stage) for e in self.val_examples]
+        total, tokens, size = 0.0, 0, self.config.batch_size
+        for start in range(0, len(items), size):
+            batch = collate(items[start : start + size], self.codec.pad_id, self.recipe.special.thought)
+            total += float(ItemLoss(self.model)({k: v.to(self.device) for k, v in batch.items()}))
+            tokens += target_tokens(batch)
+        return round(total / max(tokens, 1), 4)
 
     @property
     def out_of_time(self) -> bool:
