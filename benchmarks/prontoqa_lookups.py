@@ -1,10 +1,11 @@
-"""How well a ProntoQA CoT model looks up a concept's parent, teacher-forced: its progress while answers
-still sit at a coin flip.
+"""How well a ProntoQA CoT model reads the facts of its proof, teacher-forced: its progress while
+answers still sit at a coin flip.
 
 At every parent lookup of the gold proof ("Every A is a _", "As are _"), the model reads the gold
 proof so far and predicts the next word; the prediction is the right parent, A's other parent (the
-distractor branch), or another word. A proof needs all five lookups right (and the first membership),
-so accuracy on answers stays near 50% until lookups are near perfect.
+distractor branch), or another word. At the property fact ("Ys are _ bright") it must say whether
+the fact has "not": the query has its own "not" (or none), a tempting word to copy. A right answer
+needs every lookup and the polarity right, so accuracy stays near 50% until all are near perfect.
 Run: python benchmarks/prontoqa_lookups.py CHECKPOINT DATA [--n 300]
 """
 
@@ -37,6 +38,14 @@ def lookup_subject(tokens: list[str], i: int, person: str) -> str | None:
     return None
 
 
+def _property_position(tokens: list[str], i: int, person: str) -> bool:
+    """Token i follows "As are" / "Every A is" and is "not" or the property: the fact's polarity."""
+    if tokens[i] in ("a", "an") or tokens[i].endswith("us") or tokens[i].endswith("uses"):
+        return False
+    return i >= 2 and tokens[i - 1] in ("is", "are") and tokens[i - 2] != person and (
+        tokens[i - 2].endswith("us") or tokens[i - 2].endswith("uses"))
+
+
 @torch.no_grad()
 def count_lookups(model, codec, record, counts: collections.Counter) -> None:
     example = encode_record(record, codec)
@@ -48,6 +57,9 @@ def count_lookups(model, codec, record, counts: collections.Counter) -> None:
     for child, parent in record.edges:
         parents[names[child]].add(names[parent])
     for i, word in enumerate(words):
+        if _property_position(words, i, names[record.root]):
+            said_not = codec.tokenizer.id_to_token(predicted[len(example.question) + i - 1]) == "not"
+            counts["polarity right" if said_not == (word == "not") else "polarity wrong"] += 1
         subject = lookup_subject(words, i, names[record.root])
         if subject is None:
             continue
@@ -66,9 +78,11 @@ def main() -> None:
     counts: collections.Counter = collections.Counter()
     for record in load_records(args.data)[: args.n]:
         count_lookups(model, codec, record, counts)
-    total = sum(counts.values())
-    shares = ", ".join(f"{k} {counts[k] / total:.1%}" for k in ("right", "other parent", "other"))
-    print(f"{args.checkpoint} (step {meta.get('step')}): {total} parent lookups: {shares}")
+    total = sum(counts[k] for k in ("right", "other parent", "other"))
+    shares = ", ".join(f"{k} {counts[k] / max(total, 1):.1%}" for k in ("right", "other parent", "other"))
+    facts = counts["polarity right"] + counts["polarity wrong"]
+    print(f"{args.checkpoint} (step {meta.get('step')}): {total} parent lookups: {shares}; "
+          f"{facts} property facts: 'not' right {counts['polarity right'] / max(facts, 1):.1%}")
 
 
 if __name__ == "__main__":
