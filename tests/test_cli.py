@@ -16,6 +16,17 @@ def test_help_lists_the_commands(capsys):
         assert command in out
 
 
+def test_help_does_not_import_torch():
+    """`latentsearch --help` stays instant: building every command's flags must not import torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom latentsearch.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"
+
+
 def test_train_help_describes_every_method(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])

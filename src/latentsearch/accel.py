@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import contextlib
 
-import torch
-
+# torch is imported inside the functions: the command line builds its flags from these names, and
+# `latentsearch --help` must not wait for torch.
 PRECISIONS = ("fp32", "bf16")
 COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
 
 
-def autocast(device: torch.device | str, precision: str):
-    """A context that runs the model in `precision` on `device` (fp32: no change)."""
+def check(precision: str = "fp32", compile: str = "off") -> None:
+    """One clear error for an unknown precision or compile mode."""
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    if compile not in COMPILE_MODES:
+        raise ValueError(f"unknown compile mode {compile!r}; choose from {', '.join(COMPILE_MODES)}")
+
+
+def autocast(device, precision: str):
+    """A context that runs the model in `precision` on `device` (fp32: no change)."""
+    import torch
+
+    check(precision=precision)
     if precision == "fp32":
         return contextlib.nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
@@ -34,8 +43,9 @@ def compile_passes(model, mode: str = "default", backend: str = "inductor"):
     back to eager. `reduce-overhead` keeps static sizes: a CUDA graph is recorded per size anyway.
     `backend`: tests trace with "aot_eager" (the same graph capture, no code generation).
     """
-    if mode not in COMPILE_MODES:
-        raise ValueError(f"unknown compile mode {mode!r}; choose from {', '.join(COMPILE_MODES)}")
+    import torch
+
+    check(compile=mode)
     if mode != "off":
         # Each kind of pass is its own graph, and the views fed back as thoughts add a few: more than
         # dynamo's default limit of 8, past which it would silently run eager.

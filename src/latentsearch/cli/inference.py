@@ -15,6 +15,7 @@ def add(sub) -> None:
 
 
 def _add_eval(sub) -> None:
+    from latentsearch.accel import COMPILE_MODES
     from latentsearch.latent.specs import SPECS, LatentOptions
     from latentsearch.methods import METHODS
 
@@ -28,7 +29,7 @@ def _add_eval(sub) -> None:
                     "puts --auto-mass on an answer, at most --max-thoughts); default: the checkpoint's count")
     ev.add_argument("--auto-mass", type=finite, default=0.5, help="--thoughts auto: the lens mass that stops thinking")
     ev.add_argument("--batch-size", type=positive, default=64, help="questions decoded together")
-    ev.add_argument("--compile", default="off", choices=("off", "default", "reduce-overhead"), help="torch.compile "
+    ev.add_argument("--compile", default="off", choices=COMPILE_MODES, help="torch.compile "
                     "the model's passes, for long runs or a GPU: on a 2-core CPU compiling takes about a minute, "
                     "then decoding runs about 1.5x faster (docs/benchmarks.md)")
     specs = ", ".join(f"{s.name}:{s.argument}" if s.argument else s.name for s in SPECS.values())

@@ -6,7 +6,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 
-from latentsearch.accel import COMPILE_MODES, PRECISIONS
+from latentsearch import accel
 from latentsearch.data.tokenizer import RENDERINGS
 from latentsearch.methods import METHODS, Curriculum
 from latentsearch.models.factory import ModelConfig
@@ -44,10 +44,7 @@ class TrainConfig:
             self.curriculum = Curriculum(**self.curriculum)
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {self.precision!r}; choose from {', '.join(PRECISIONS)}")
-        if self.compile not in COMPILE_MODES:
-            raise ValueError(f"unknown compile mode {self.compile!r}; choose from {', '.join(COMPILE_MODES)}")
+        accel.check(self.precision, self.compile)
         if self.rendering and self.rendering not in RENDERINGS:
             raise ValueError(f"unknown rendering {self.rendering!r}; choose from {', '.join(RENDERINGS)}")
         for name in ("epochs", "batch_size", "log_every"):

@@ -255,10 +255,10 @@ class Trainer:
     @torch.no_grad()
     def _val_loss(self, stage: int) -> float:
         items = [self.recipe.item(e, stage) for e in self.val_examples]
-        total, tokens, size = 0.0, 0, self.config.batch_size
+        loss, total, tokens, size = ItemLoss(self.model), 0.0, 0, self.config.batch_size
         for start in range(0, len(items), size):
             batch = collate(items[start : start + size], self.codec.pad_id, self.recipe.special.thought)
-            total += float(ItemLoss(self.model)({k: v.to(self.device) for k, v in batch.items()}))
+            total += float(loss({k: v.to(self.device) for k, v in batch.items()}))
             tokens += target_tokens(batch)
         return round(total / max(tokens, 1), 4)
 
