@@ -148,13 +148,17 @@ def test_strategies_answer_and_count_their_cost():
         out = strategies.run_strategy(spec, make, 3)
         assert out.answer in (0, 1) and out.forward_passes > 1, spec
     assert strategies.run_strategy("adaptive:confidence:0.0", make, 3).used == 2  # fires at once, one more to settle
+    # a conjunction fires only when every part holds: here at once, and never (then at most max_thoughts)
+    assert strategies.run_strategy("adaptive:confidence:0.0+mass:0.0", make, 3).used == 2
+    never = strategies.run_strategy("adaptive:confidence:0.0+confidence:1.01", make, 3, LatentOptions(max_thoughts=5))
+    assert never.used == 5
     assert strategies.run_strategy("vote:3", make, 3).thoughts == 9
 
 
 @pytest.mark.parametrize("spec, message", [
     ("dfs", "unknown search 'dfs'"), ("vote", "vote takes an argument"), ("vote:0", "a count from 1 to 4096"),
     ("one-path:2", "one-path takes no argument"), ("adaptive:mass", "adaptive needs RULE:THRESHOLD"),
-    ("adaptive:size:0.5", "adaptive needs RULE:THRESHOLD"),
+    ("adaptive:size:0.5", "adaptive needs RULE:THRESHOLD"), ("adaptive:mass:0.5+", "adaptive needs RULE:THRESHOLD"),
 ])
 def test_bad_specs_are_one_clear_error(spec, message, capsys):
     with pytest.raises(ValueError, match=message):

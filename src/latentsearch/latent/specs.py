@@ -72,7 +72,8 @@ SPECS = {s.name: s for s in (
     Spec("anytime", "T", "one pass of T thoughts, an answer read after each, a vote weighed by their confidence"),
     Spec("anytime-value", "T", "the same, the answer of the thought the value model trusts most", needs_value=True,
          reads_value=True),
-    Spec("adaptive", "RULE:TAU", "stop thinking when RULE fires: mass, confidence, value or entropy",
+    Spec("adaptive", "RULE:TAU", "stop thinking when RULE fires: mass, confidence, value or entropy; "
+         "RULE:TAU+RULE:TAU when all hold",
          reads_value=True),
     Spec("tokens-beam", "W", "ablation: children are the thought, top-2 token embeddings and their mixture"),
     Spec("tokens-dp", "W", "ablation: the same with recombination of near-equal thoughts (cosine >= 0.99)"),
@@ -97,17 +98,20 @@ def parse_spec(spec: str) -> tuple[Spec, str]:
     return chosen, argument
 
 
-def parse_rule(argument: str) -> tuple[str, float]:
-    """`mass:0.5` -> ("mass", 0.5)."""
-    name, _, number = argument.partition(":")
-    try:
-        tau = float(number)
-    except ValueError:
-        tau = math.nan
-    if name not in RULES or not math.isfinite(tau):
-        raise ValueError(f"adaptive needs RULE:THRESHOLD with RULE one of {', '.join(RULES)} (e.g. adaptive:mass:0.5), "
-                         f"got {argument[:40]!r}")
-    return name, tau
+def parse_rule(argument: str) -> list[tuple[str, float]]:
+    """`mass:0.5` -> [("mass", 0.5)]; `mass:0.1+confidence:0.99` (fires when every part holds) -> two pairs."""
+    parts = []
+    for part in argument.split("+"):
+        name, _, number = part.partition(":")
+        try:
+            tau = float(number)
+        except ValueError:
+            tau = math.nan
+        if name not in RULES or not math.isfinite(tau):
+            raise ValueError(f"adaptive needs RULE:THRESHOLD[+RULE:THRESHOLD...] with RULE one of {', '.join(RULES)} "
+                             f"(e.g. adaptive:mass:0.5), got {argument[:40]!r}")
+        parts.append((name, tau))
+    return parts
 
 
 def count(argument: str) -> int:

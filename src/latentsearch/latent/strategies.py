@@ -11,7 +11,7 @@ candidate it answers, with what it cost (forward passes, thought states computed
   anytime-value:T     the same, the answer of the thought the value model trusts most
   adaptive:RULE       one plain pass that stops when RULE fires: mass:TAU (the lens puts TAU on one answer
                       candidate), confidence:TAU (the answer is that likely), value:TAU, entropy:TAU
-                      (the lens entropy falls to TAU nats); at most `max_thoughts`
+                      (the lens entropy falls to TAU nats); A+B when both hold; at most `max_thoughts`
   tokens-beam:W       the ablation: children are the thought, top-2 token embeddings and their mixture
   tokens-dp:W         the ablation with recombination of children whose states have cosine >= 0.99
 """
@@ -45,7 +45,7 @@ def _outcome(space: LatentSpace, answer: int, used: int) -> Outcome:
     return Outcome(answer, space.forward_passes, space.thought_states, used)
 
 
-def _path(space: LatentSpace, depth: int, stop=lambda node: False, settle: int = 0):
+def plain_path(space: LatentSpace, depth: int, stop=lambda node: False, settle: int = 0):
     """Plain thoughts one by one (child 0), until `depth`, or `settle` thoughts after `stop(node)` first
     holds; every node on the way."""
     nodes, left = [space.root()], None
@@ -70,14 +70,14 @@ def rollouts(space: LatentSpace):
     return level
 
 
-def _confidence(handle) -> float:
+def confidence(handle) -> float:
     """P(the node's answer) among the candidates, from its best log-likelihood and margin (two candidates)."""
     return 1 / (1 + math.exp(-handle.margin))
 
 
 def one_path(make: MakeSpace, argument: str, thoughts: int, options: LatentOptions) -> Outcome:
     space = make(options.space_config(thoughts, children=1, value_every=False))
-    node = _path(space, thoughts)[-1]
+    node = plain_path(space, thoughts)[-1]
     return _outcome(space, node.handle.answer, thoughts)
 
 
@@ -92,7 +92,7 @@ def vote(make, argument, thoughts, options) -> Outcome:
     finals = rollouts(space)
     votes, weight = Counter(n.handle.answer for n in finals), defaultdict(float)
     for n in finals:
-        weight[n.handle.answer] += _confidence(n.handle)
+        weight[n.handle.answer] += confidence(n.handle)
     return _outcome(space, max(votes, key=lambda a: (votes[a], weight[a])), thoughts)
 
 
@@ -116,39 +116,40 @@ def anytime(make, argument, thoughts, options) -> Outcome:
     depth = count(argument)
     space = make(options.space_config(depth, children=1))
     weight = defaultdict(float)
-    for node in _path(space, depth):
-        weight[node.handle.answer] += _confidence(node.handle)
+    for node in plain_path(space, depth):
+        weight[node.handle.answer] += confidence(node.handle)
     return _outcome(space, max(weight, key=weight.get), depth)
 
 
 def anytime_value(make, argument, thoughts, options) -> Outcome:
     depth = count(argument)
     space = make(options.space_config(depth, children=1))
-    best = max(_path(space, depth), key=lambda n: n.handle.value)
+    best = max(plain_path(space, depth), key=lambda n: n.handle.value)
     return _outcome(space, best.handle.answer, len(best.tokens))
 
 
 def adaptive(make, argument, thoughts, options) -> Outcome:
     fires = rule(argument)
     space = make(options.space_config(options.max_thoughts, children=1))
-    keys = _key_tokens(space.candidates)
-    path = _path(space, options.max_thoughts, stop=lambda node: fires(node.handle, keys), settle=options.settle)
+    keys = key_tokens(space.candidates)
+    path = plain_path(space, options.max_thoughts, stop=lambda node: fires(node.handle, keys), settle=options.settle)
     return _outcome(space, path[-1].handle.answer, len(path))
 
 
 def rule(argument: str) -> Callable:
-    """`mass:0.5` -> a test of a node's handle (and the candidates' key tokens)."""
-    name, tau = parse_rule(argument)
+    """`mass:0.5` -> a test of a node's handle (and the candidates' key tokens); `A+B` holds when A and B do."""
     lens = lambda h: h.block.logprobs[h.row].exp()  # noqa: E731  (the thought's LM-head distribution)
-    return {
-        "mass": lambda h, keys: float(lens(h)[keys].max()) >= tau,
-        "confidence": lambda h, keys: _confidence(h) >= tau,
-        "value": lambda h, keys: math.exp(h.value) >= tau,
-        "entropy": lambda h, keys: float(-(lens(h) * lens(h).clamp(min=1e-30).log()).sum()) <= tau,
-    }[name]
+    tests = {
+        "mass": lambda h, keys, tau: float(lens(h)[keys].max()) >= tau,
+        "confidence": lambda h, keys, tau: confidence(h) >= tau,
+        "value": lambda h, keys, tau: math.exp(h.value) >= tau,
+        "entropy": lambda h, keys, tau: float(-(lens(h) * lens(h).clamp(min=1e-30).log()).sum()) <= tau,
+    }
+    parts = parse_rule(argument)
+    return lambda h, keys: all(tests[name](h, keys, tau) for name, tau in parts)
 
 
-def _key_tokens(candidates: list[list[int]]) -> list[int]:
+def key_tokens(candidates: list[list[int]]) -> list[int]:
     """The first token where each candidate differs from the others (ProsQA: the concept's name)."""
     keys = []
     for cand in candidates:
