@@ -24,6 +24,15 @@ def epochs(run: Path) -> list[dict]:
     return sorted(rows, key=lambda r: r["time"])
 
 
+def run_start(run: Path, rows: list[dict]) -> float:
+    """When the run began: a finished run's summary gives its minutes; a running one is counted from
+    the end of data generation (its minutes are then a few short)."""
+    summary, done = run / "summary.json", run / "data" / "done.json"
+    if summary.exists():
+        return summary.stat().st_mtime - 60 * json.loads(summary.read_text())["minutes"]
+    return done.stat().st_mtime if done.exists() else rows[0]["time"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
@@ -32,8 +41,7 @@ def main() -> None:
     rows = epochs(args.run)
     if not rows:
         raise SystemExit(f"{args.run}: no validated epoch yet")
-    done = args.run / "data" / "done.json"
-    start = done.stat().st_mtime if done.exists() else rows[0]["time"]
+    start = run_start(args.run, rows)
     print(f"{args.run} on {platform.processor() or platform.machine()} ({platform.node()})")
     print("| phase | epoch | stage | generated val | minutes since the start |")
     print("|---|---:|---:|---:|---:|")
