@@ -23,7 +23,7 @@ from latentsearch.data.schema import load_records
 from latentsearch.evaluate import candidate_answers
 from latentsearch.latent.space import LatentSpace
 from latentsearch.latent.specs import LatentOptions
-from latentsearch.latent.strategies import confidence, key_tokens, plain_path, prompt_item
+from latentsearch.latent.strategies import confidence, key_tokens, lens_mass, plain_path, prompt_item
 from latentsearch.methods import Recipe
 from latentsearch.models.checkpoint import load_checkpoint
 
@@ -39,8 +39,8 @@ def traces(model, codec, recipe, records, depth: int) -> list[list[tuple[bool, f
         candidates = candidate_answers(record, codec)
         space = LatentSpace(model, item.prompt, item.after, candidates, LatentOptions().space_config(depth, children=1))
         keys = key_tokens(candidates)
-        out.append([(n.handle.answer == 0, float(n.handle.block.logprobs[n.handle.row][keys].exp().max()),
-                     confidence(n.handle)) for n in plain_path(space, depth)])
+        out.append([(n.handle.answer == 0, lens_mass(n.handle, keys), confidence(n.handle))
+                    for n in plain_path(space, depth)])
     return out
 
 
@@ -67,11 +67,11 @@ def main() -> None:
     recipe, _ = Recipe.from_meta(meta, codec)
     splits = {name: traces(model, codec, recipe, load_records(path)[: args.limit or None], args.depth)
               for name, _, path in (pair.partition("=") for pair in args.splits)}
-    for name, trace in splits.items():
-        fixed = [sum(t[k][0] for t in trace) / len(trace) for k in range(args.depth)]
-        print(f"{name} fixed counts: " + " ".join(f"{k + 1}:{a:.1%}" for k, a in enumerate(fixed)))
-    choose = next(iter(splits.values()))
-    best = max(sum(t[k][0] for t in choose) / len(choose) for k in range(args.depth))
+    fixed = {name: [sum(t[k][0] for t in trace) / len(trace) for k in range(args.depth)]
+             for name, trace in splits.items()}
+    for name, accuracies in fixed.items():
+        print(f"{name} fixed counts: " + " ".join(f"{k + 1}:{a:.1%}" for k, a in enumerate(accuracies)))
+    choose, best = next(iter(splits.values())), max(next(iter(fixed.values())))
     scored = [(replay(choose, *rule), rule)
               for rule in itertools.product(MASSES, CONFIDENCES, SETTLES, range(6, args.depth + 1, 2))]
     kept = sorted((used, rule) for (accuracy, used), rule in scored if accuracy >= best - args.within / 100)

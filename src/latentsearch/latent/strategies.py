@@ -136,11 +136,16 @@ def adaptive(make, argument, thoughts, options) -> Outcome:
     return _outcome(space, path[-1].handle.answer, len(path))
 
 
+def lens_mass(handle, keys: list[int]) -> float:
+    """The most LM-head probability the node's newest thought puts on one candidate's key token."""
+    return float(handle.block.logprobs[handle.row][keys].exp().max())
+
+
 def rule(argument: str) -> Callable:
     """`mass:0.5` -> a test of a node's handle (and the candidates' key tokens); `A+B` holds when A and B do."""
     lens = lambda h: h.block.logprobs[h.row].exp()  # noqa: E731  (the thought's LM-head distribution)
     tests = {
-        "mass": lambda h, keys, tau: float(lens(h)[keys].max()) >= tau,
+        "mass": lambda h, keys, tau: lens_mass(h, keys) >= tau,
         "confidence": lambda h, keys, tau: confidence(h) >= tau,
         "value": lambda h, keys, tau: math.exp(h.value) >= tau,
         "entropy": lambda h, keys, tau: float(-(lens(h) * lens(h).clamp(min=1e-30).log()).sum()) <= tau,
