@@ -5,11 +5,9 @@
   python scripts/prontoqa_drill.py canonical IN.jsonl OUT.jsonl          # one template: "A is a B." / "A is not p."
   python scripts/prontoqa_drill.py train ARGS...                         # `latentsearch train` without the proof check
 
-A drill record keeps the question and answer and replaces the proof by three pairs of sentences drawn
-from the context: copying a sentence once its first words are written is the skill the property fact
-needs. A subject drill also names the concept first, as a proof step does, so the sentence must be
-found by its subject before its first word is written. No variant is a valid proof, so `train` runs
-the CLI with ProntoQA's proof check off.
+The drills themselves live in the library (tasks/prontoqa_drill.py) and `latentsearch train --drill copy|subject`
+draws them afresh every epoch; this script writes one fixed draw to a file, as the first runs used.
+No variant is a valid proof, so `train` runs the CLI with ProntoQA's proof check off.
 """
 
 from __future__ import annotations
@@ -20,31 +18,13 @@ import random
 import sys
 
 import latentsearch.tasks.prontoqa_gen as gen
+from latentsearch.tasks.prontoqa_drill import DRILLS, context_sentences
 
-QUERY = " True or false: "
-
-
-def context_sentences(question: str) -> list[str]:
-    return [s.strip() + "." for s in question.rpartition(QUERY)[0].split(".") if s.strip()]
+QUERY = " " + gen.QUERY_PREFIX
 
 
-def drill(record: dict, rng: random.Random) -> dict:
-    picked = rng.sample(context_sentences(record["question"]), 6)
-    return {**record, "steps": [" ".join(picked[i : i + 2]) for i in range(0, 6, 2)]}
-
-
-def subject_drill(record: dict, rng: random.Random) -> dict:
-    about: dict[str, list[str]] = {}
-    for sentence in context_sentences(record["question"]):
-        fact = gen.parse(sentence)
-        if fact.kind in ("isa", "property"):
-            about.setdefault(fact.subject, []).append(sentence)
-    person = record["idx_to_symbol"][0]
-    steps = []
-    for concept in rng.sample(sorted(about), 3):
-        article = "an" if concept[0] in "aeiou" else "a"
-        steps.append(f"{person} is {article} {concept}. {rng.choice(about[concept])}")
-    return {**record, "steps": steps}
+def drilled(name: str):
+    return lambda record, rng: {**record, "steps": list(DRILLS[name](record["question"], rng))}
 
 
 def canonical_sentence(sentence: str) -> str:
@@ -76,7 +56,7 @@ def main() -> int:
     parser.add_argument("target")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    convert = {"drill": drill, "subject": subject_drill, "canonical": canonical}[args.variant]
+    convert = {"drill": drilled("copy"), "subject": drilled("subject"), "canonical": canonical}[args.variant]
     rng = random.Random(args.seed)
     with open(args.source) as source:
         rows = [json.dumps(convert(json.loads(line), rng)) + "\n" for line in source]

@@ -103,3 +103,43 @@ def test_an_old_checkpoint_without_task_txt_is_prosqa(tmp_path):
     (tmp_path / "c" / "task.txt").unlink()
     assert ckpt.load_checkpoint(tmp_path / "c")[1].task == "prosqa"
     torch.manual_seed(0)
+
+
+def test_drill_steps_come_from_the_context_and_a_subject_drill_names_its_concept_first(pronto):
+    import random
+
+    from latentsearch.tasks import prontoqa_gen as gen
+    from latentsearch.tasks.prontoqa_drill import context_sentences
+
+    task = tasks.get("prontoqa")
+    for record in pronto[:10]:
+        context, person = context_sentences(record.question), record.idx_to_symbol[0]
+        copied = task.drill("copy", record, random.Random(1))
+        assert len(copied) == 3 and all(s in context for step in copied for s in gen.sentences(step))
+        subject = task.drill("subject", record, random.Random(1))
+        assert subject == task.drill("subject", record, random.Random(1))  # the rng decides everything
+        for step in subject:
+            named, about = gen.sentences(step)
+            member = gen.parse(named)
+            assert member.kind == "member" and member.subject == person
+            assert about in context and gen.parse(about).subject == member.value
+
+
+def test_training_drills_a_fresh_share_of_records_each_epoch_and_rejects_an_unknown_drill(pronto, tmp_path, capsys):
+    from latentsearch.train.config import TrainConfig
+    from latentsearch.train.trainer import Trainer
+
+    save_records(pronto, tmp_path / "train.jsonl")
+    model = ModelConfig(n_layer=1, d_model=32, n_head=2)
+    config = TrainConfig(train=str(tmp_path / "train.jsonl"), out=str(tmp_path / "run"), model=model,
+                         drill="subject", drill_share=0.5, drill_epochs=2)
+    trainer = Trainer(config, progress_bar=False)
+    drilled = [{i for i, (a, b) in enumerate(zip(trainer._examples(e), trainer.examples)) if a != b}
+               for e in range(3)]
+    assert 8 <= len(drilled[0]) <= 32 and drilled[0] != drilled[1] and drilled[2] == set()
+    again = Trainer(config, progress_bar=False)  # a resumed run draws the same drills
+    assert again._examples(0) == trainer._examples(0)
+    assert main(["train", "--train", str(tmp_path / "train.jsonl"), "-o", str(tmp_path / "bad"), "--drill", "recite",
+                 "--no-progress"]) == 2
+    expected = "error: ValueError: task prontoqa has no drill 'recite'; choose from copy, subject"
+    assert capsys.readouterr().err.strip() == expected

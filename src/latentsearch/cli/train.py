@@ -46,6 +46,11 @@ def add(sub) -> None:
         ("--log-every", positive, 20, "optimizer steps between metric lines"),
     ):
         train.add_argument(flag, type=kind, default=default, help=text)
+    drill = train.add_argument_group("drills (tasks/*_drill.py): exercises in place of some records' steps")
+    drill.add_argument("--drill", default="", help="a drill of the data's task (ProntoQA: copy, subject)")
+    drill.add_argument("--drill-share", type=finite, default=0.5, help="share of the records drilled, drawn afresh "
+                       "every epoch")
+    drill.add_argument("--drill-epochs", type=count, default=0, help="drill in the first N epochs only (0 = all)")
     _add_curriculum(train.add_argument_group("curriculum (the Coconut family and pause)"))
     _add_accel(train)
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -195,7 +200,8 @@ def run_train(args) -> None:
         model=model, init=args.init, add_layers=args.add_layers, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, warmup_steps=args.warmup_steps, min_lr_ratio=args.min_lr_ratio, weight_decay=args.weight_decay,
         seed=args.seed, val_limit=args.val_limit, save_every=args.save_every, log_every=args.log_every,
-        precision=args.precision, compile=args.compile,
+        precision=args.precision, compile=args.compile, drill=args.drill, drill_share=args.drill_share,
+        drill_epochs=args.drill_epochs,
         curriculum=Curriculum(
             thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
             max_stage=args.max_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,

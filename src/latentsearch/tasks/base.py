@@ -110,6 +110,19 @@ class Task:
         """Coconut's class of a language continuation after k thoughts (None: the task has none)."""
         return None
 
+    # --- training ---------------------------------------------------------------------------------
+    drills: tuple[str, ...] = ()  # names of the task's drills (`train --drill NAME`)
+
+    def drill(self, name: str, record: Record, rng) -> tuple[str, ...]:
+        """New steps for a training record: an exercise in place of its chain (a `random.Random` draws it)."""
+        self.check_drill(name)
+        raise NotImplementedError(f"task {self.name} lists drill {name!r} but does not draw it")
+
+    def check_drill(self, name: str) -> None:
+        if name not in self.drills:
+            choices = f"choose from {', '.join(self.drills)}" if self.drills else "it has none"
+            raise ValueError(f"task {self.name} has no drill {name!r}; {choices}")
+
 
 def normalize(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))

@@ -17,6 +17,7 @@ from latentsearch.options import opt
 from latentsearch.tasks import prontoqa_gen as gen
 from latentsearch.tasks.base import Graph, Task, normalize, register
 from latentsearch.tasks.graphs import parse_graph, shortest_path
+from latentsearch.tasks.prontoqa_drill import DRILLS
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,12 @@ class ProntoQA(Task):
         """A person by name; a concept by every form the text uses (wumpus, wumpuses, Wumpuses)."""
         word = record.idx_to_symbol[node]
         return [word] if node == record.root else [word, gen.plural(word), gen.plural(word).capitalize()]
+
+    drills = tuple(DRILLS)
+
+    def drill(self, name: str, record, rng) -> tuple[str, ...]:
+        self.check_drill(name)
+        return DRILLS[name](record.question, rng)
 
     def generate(self, n: int, seed: int, options: GenerateOptions = GenerateOptions(),
                  exclude_questions=frozenset(), progress: bool = False) -> list:

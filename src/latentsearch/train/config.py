@@ -34,6 +34,9 @@ class TrainConfig:
     val_limit: int = 500  # validation records scored per epoch (0 = all)
     save_every: int = 0  # optimizer steps between mid-epoch checkpoints (0 = end of epoch only)
     log_every: int = 20  # optimizer steps between metric lines
+    drill: str = ""  # a drill of the task (tasks/*_drill.py) replacing some records' steps ("" = none)
+    drill_share: float = 0.5  # share of the records drilled in an epoch, drawn afresh every epoch
+    drill_epochs: int = 0  # drill in the first N epochs only (0 = every epoch)
     precision: str = "fp32"  # fp32, or bf16 autocast (accel.py; for a GPU)
     compile: str = "off"  # torch.compile mode of the model's passes (accel.py; for a GPU)
 
@@ -55,6 +58,9 @@ class TrainConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        if not 0 < self.drill_share <= 1 or self.drill_epochs < 0:
+            raise ValueError(f"drill_share must be in (0, 1] and drill_epochs >= 0, got {self.drill_share} and "
+                             f"{self.drill_epochs}")
         if self.add_layers and not self.init:
             raise ValueError("add_layers grows an --init model; a fresh model takes --layers")
         # Beyond these bounds training diverges from the first step (NaN), which is never what was meant.

@@ -16,14 +16,14 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
 from latentsearch import accel, faults, limits, tasks
-from latentsearch.data.examples import bucket_batches, encode_records
+from latentsearch.data.examples import bucket_batches, encode_record, encode_records
 from latentsearch.data.schema import load_records
 from latentsearch.data.tokenizer import Codec
 from latentsearch.evaluate import evaluate
@@ -58,9 +58,12 @@ class Trainer:
         check_run_folder(self.out, config, resume)
         records = load_records(config.train)
         self._check_model_size()
-        self.model, self.codec = self._model_and_codec(task_of(records, self.source))
+        self.task = tasks.get(task_of(records, self.source))
+        if config.drill:
+            self.task.check_drill(config.drill)
+        self.model, self.codec = self._model_and_codec(self.task.name)
         self.recipe = Recipe.of(config.method, self.codec, config.curriculum)
-        self.examples = encode_records(records, self.codec, self.source)
+        self.records, self.examples = records, encode_records(records, self.codec, self.source)
         self.val_records = load_records(config.val)[: config.val_limit or None] if config.val else []
         self.val_examples = encode_records(self.val_records, self.codec, Path(config.val).name)
         self.loss = distributed.wrap(ItemLoss(self.model), self.device)
@@ -110,10 +113,20 @@ class Trainer:
         """Every example as an item at this epoch's stage (some at random stages when mixing)."""
         rng = random.Random(self.config.seed * 100_003 + epoch)
         stage = self.recipe.stage(epoch)
-        items = [self.recipe.item(e, stage, rng) for e in self.examples]
+        items = [self.recipe.item(e, stage, rng) for e in self._examples(epoch)]
         longest = max(range(len(items)), key=lambda i: len(items[i]))
         check_context(self.model, len(items[longest]), f"{self.source}, record {longest}")
         return items
+
+    def _examples(self, epoch: int) -> list:
+        """The epoch's examples; with a drill, a share of them drawn afresh with the drill's steps."""
+        cfg = self.config
+        if not cfg.drill or (cfg.drill_epochs and epoch >= cfg.drill_epochs):
+            return self.examples
+        rng = random.Random(f"drill {cfg.seed} {epoch}")
+        return [encode_record(replace(record, steps=self.task.drill(cfg.drill, record, rng)), self.codec)
+                if rng.random() < cfg.drill_share else example
+                for record, example in zip(self.records, self.examples)]
 
     def _check_first_epoch(self) -> None:
         """A record too long for the model, or a batch over the memory budget, fails before anything is written."""
