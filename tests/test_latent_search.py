@@ -150,7 +150,7 @@ def test_strategies_answer_and_count_their_cost():
     assert strategies.run_strategy("adaptive:confidence:0.0", make, 3).used == 2  # fires at once, one more to settle
     # a conjunction fires only when every part holds: here at once, and never (then at most max_thoughts)
     assert strategies.run_strategy("adaptive:confidence:0.0+mass:0.0", make, 3).used == 2
-    never = strategies.run_strategy("adaptive:confidence:0.0+confidence:1.01", make, 3, LatentOptions(max_thoughts=5))
+    never = strategies.run_strategy("adaptive:confidence:0.0+confidence:1.0", make, 3, LatentOptions(max_thoughts=5))
     assert never.used == 5
     assert strategies.run_strategy("vote:3", make, 3).thoughts == 9
 

@@ -89,3 +89,22 @@ def test_probe_cli_on_a_coconut_checkpoint(tmp_path, capsys, small_records):
     ckpt.save_checkpoint(cot, model, codec, {"method": "cot"})
     assert main(["probe", str(cot), str(tmp_path / "q.json"), "-o", str(tmp_path / "p2")]) == 2
     assert "no continuous thoughts" in capsys.readouterr().err
+
+
+def test_probe_thinks_as_long_as_eval_by_default(tmp_path, capsys, small_records):
+    """Without --thoughts, probe reads the checkpoint's own thought count, the one eval answers with."""
+    from latentsearch.data.schema import save_records
+    from latentsearch.data.tokenizer import Codec
+    from latentsearch.models import checkpoint as ckpt
+
+    codec = Codec.build("symbolic")
+    model = build_model(ModelConfig(d_model=32, n_head=2), len(codec), codec.pad_id, codec.eos_id, seed=0)
+    ckpt.save_checkpoint(tmp_path / "c", model, codec,
+                         {"method": "coconut", "stage": 4, "curriculum": {"max_stage": 3}})
+    save_records(small_records[:4], tmp_path / "q.json")
+    assert main(["eval", str(tmp_path / "c"), str(tmp_path / "q.json")]) == 0
+    eval_thoughts = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["thoughts_per_answer"]
+    assert main(["probe", str(tmp_path / "c"), str(tmp_path / "q.json"), "--no-plots", "--trees", "0",
+                 "-o", str(tmp_path / "p")]) == 0
+    result = json.loads((tmp_path / "p" / "probe.json").read_text())
+    assert result["thoughts"] == eval_thoughts == 3 and len(result["frontier"]) == 3

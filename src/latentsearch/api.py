@@ -13,7 +13,7 @@ and `eval` take many questions at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
@@ -22,8 +22,8 @@ import torch
 from latentsearch import tasks
 from latentsearch.data.schema import Record, load_records
 from latentsearch.data.tokenizer import ANSWER_MARK
-from latentsearch.errors import CheckpointError
-from latentsearch.evaluate import evaluate, extract_answer
+from latentsearch.errors import CheckpointError, DatasetError
+from latentsearch.evaluate import evaluate, extract_answer, is_count
 from latentsearch.methods import Recipe
 
 
@@ -44,7 +44,10 @@ class Model:
         from latentsearch.models.checkpoint import is_pretrained_lm, load_checkpoint
         from latentsearch.models.lm import from_codec, load_lm
 
-        self.spec = spec
+        if not isinstance(spec, (str, Path)) or not str(spec).strip():
+            raise CheckpointError(f"a model is a shipped name, a checkpoint folder, smollm2 or an HF path, "
+                                  f"got {spec!r}")
+        self.spec = spec = str(spec)
         self.checkpoint = not is_pretrained_lm(spec)
         if self.checkpoint:
             self.model, self.codec, self.meta = load_checkpoint(spec)
@@ -70,7 +73,12 @@ class Model:
         [('wumpus', 0.453), ('###', 0.1349)]
         """
         self._need_checkpoint("think")
+        if not is_count(top):
+            raise ValueError(f"top must be a count >= 0, got {top!r}")
         many = not isinstance(question, (str, Record))
+        if many and not isinstance(question, Sequence):
+            raise DatasetError(f"think takes a question (text or a Record) or a list of them, got "
+                               f"{type(question).__name__}")
         records = [self._record(q) for q in (question if many else [question])]
         result = evaluate(self.model, self.codec, records, self.recipe, stage=self.stage, n_thoughts=thoughts)
         vectors = result.thoughts or [torch.empty(0, self.model.config.hidden_size)] * len(records)
@@ -89,29 +97,34 @@ class Model:
         from latentsearch.latent.value import load_valuer
 
         self._need_checkpoint("eval")
-        records = load_records(data) if isinstance(data, (str, Path)) else list(data)
+        records, source = _records(data)
         if thoughts == "auto" and not search:
             search, thoughts = "adaptive:mass:0.5", None
         if not search:
             result = evaluate(self.model, self.codec, records, self.recipe, stage=self.stage, n_thoughts=thoughts,
-                              batch_size=batch_size, progress=progress)
+                              batch_size=batch_size, progress=progress, source=source)
             return {"summary": result.summary, "rows": result.rows}
+        unknown = sorted(set(options) - {f.name for f in fields(LatentOptions)})
+        if unknown:
+            raise ValueError(f"eval has no option {unknown[0]!r} (its search options: "
+                             f"{', '.join(f.name for f in fields(LatentOptions))})")
         valuer = load_valuer(self.spec, value)
         return search_records(self.model, self.codec, records, self.recipe, search, LatentOptions(**options), valuer,
-                              thoughts, progress)
+                              thoughts, progress, source)
 
-    def probe(self, data: str | Path | Sequence[Record], thoughts: int = 6, limit: int = 0,
+    def probe(self, data: str | Path | Sequence[Record], thoughts: int | None = None, limit: int = 0,
               output: str | Path | None = None) -> dict:
         """Logit lens, frontier mass and path classes of every thought (see `latentsearch probe`); with
-        `output`, also probe.json and the figures in that folder."""
+        `output`, also probe.json and the figures in that folder. `thoughts`: the checkpoint's count."""
         from latentsearch.latent.value import load_valuer
         from latentsearch.probe.run import probe, write_probe
 
         self._need_checkpoint("probe")
-        records = load_records(data) if isinstance(data, (str, Path)) else list(data)
+        records, source = _records(data)
         stage = self.recipe.curriculum.final_stage
+        thoughts = max(self.recipe.curriculum.final_thoughts, 1) if thoughts is None else thoughts
         result = probe(self.model, self.codec, records[: limit or None], self.recipe, stage, thoughts,
-                       valuer=load_valuer(self.spec))
+                       valuer=load_valuer(self.spec), source=source)
         if output is not None:
             write_probe(result, output)
         return result
@@ -127,7 +140,12 @@ class Model:
 
         algorithm = get(algo)
         config = algorithm.make_config(**options)
+        from latentsearch.models.factory import check_context
+
+        if not is_count(max_new_tokens) or max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
         ids = self.lm.encode(prompt)
+        check_context(self.lm.model, len(ids) + max_new_tokens, "the prompt and max_new_tokens")
         hidden = getattr(config, "needs_hidden", False)
         engine = Engine(self.lm.model, ids, self.lm.eos_id, max_new_tokens, keep_hidden=hidden)
         answer = lambda node: (self.lm.decode(list(node.tokens)).split() or [None])[-1]  # noqa: E731
@@ -139,6 +157,8 @@ class Model:
     def _record(self, question: str | Record) -> Record:
         if isinstance(question, Record):
             return question
+        if not isinstance(question, str) or not question.strip():
+            raise DatasetError(f"a question is non-empty text or a Record, got {question!r:.40}")
         make = getattr(self.task, "question_record", None)
         return make(question) if make else Record(question, (), "", task=self.task.name)
 
@@ -154,6 +174,15 @@ class Model:
         if not self.checkpoint:
             raise CheckpointError(f"{self.spec}: {what} needs a latentsearch checkpoint (a task and a method); "
                                   "use search() with any language model")
+
+
+def _records(data) -> tuple[list[Record], str]:
+    """The records of a data file (named by it in errors) or of a list."""
+    if isinstance(data, (str, Path)):
+        return load_records(data), Path(data).name
+    if not isinstance(data, Sequence):
+        raise DatasetError(f"data is a data file or a list of Records, got {type(data).__name__}")
+    return list(data), "data"
 
 
 def load(spec: str = "prosqa-coconut") -> Model:

@@ -45,7 +45,8 @@ def demo(seed: int = 0, question_file: str = "", checkpoint: str = "", report_di
     records = demo_questions(task, settings, seed, question_file, report_questions if report_dir else 1)
     record = records[0]
     recipe, stage = Recipe.from_meta(meta, codec)
-    result = evaluate(model, codec, [record], recipe, stage=stage)
+    source = Path(question_file).name or "the question"
+    result = evaluate(model, codec, [record], recipe, stage=stage, source=source)
     row = result.rows[0]
     print(f"Model: {meta.get('method')} model for {task.name}, {sum(p.numel() for p in model.parameters()):,} "
           f"parameters, {codec.rendering} rendering, from {folder}")
@@ -66,10 +67,11 @@ def demo(seed: int = 0, question_file: str = "", checkpoint: str = "", report_di
           f"decoded greedily with a KV cache until <eos> ({row['generated_tokens']} tokens), and the text after "
           f"'###' was compared with the true answer. Took {time.perf_counter() - start:.1f}s.")
     if result.thoughts is not None and report_dir:
-        _write_report(model, codec, recipe, records, report_dir, load_valuer(folder))
+        _write_report(model, codec, recipe, records, report_dir, load_valuer(folder), source)
 
 
-def _write_report(model, codec, recipe, records: list[Record], folder: str, valuer=None) -> None:
+def _write_report(model, codec, recipe, records: list[Record], folder: str, valuer=None,
+                  source: str = "data") -> None:
     """Probe the model's thoughts on these questions and write the HTML report (the first is the demo's)."""
     from latentsearch.probe.report import write_report
     from latentsearch.probe.run import probe, write_probe
@@ -77,7 +79,7 @@ def _write_report(model, codec, recipe, records: list[Record], folder: str, valu
     start = time.perf_counter()
     thoughts = recipe.curriculum.max_stage * recipe.curriculum.thoughts_per_step
     result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, thoughts, trees=1, progress=True,
-                   valuer=valuer)
+                   valuer=valuer, source=source)
     write_probe(result, folder, plots=importlib.util.find_spec("matplotlib") is not None, figures=1)
     path = write_report(folder, Path(folder) / "report.html")
     print(f"\nReport on {len(records)} questions (this one first): {path.resolve()} "

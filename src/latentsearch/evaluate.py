@@ -10,7 +10,7 @@ import torch
 
 from latentsearch import limits, tasks
 from latentsearch.data.examples import encode_records
-from latentsearch.data.schema import Record
+from latentsearch.data.schema import DatasetError, Record
 from latentsearch.data.tokenizer import ANSWER_MARK, Codec
 from latentsearch.decode import greedy_generate
 from latentsearch.latent.thoughts import latent_generate
@@ -29,6 +29,24 @@ def candidate_answers(record: Record, codec: Codec) -> list[list[int]]:
     return [codec.encode(f"{ANSWER_MARK} {answer}") for answer in answers]
 
 
+def check_request(records, n_thoughts=None, batch_size: int = 1, source: str = "data") -> None:
+    """What a caller of the library asks for, before any work: records, a thought count, a batch size."""
+    if not records:
+        raise DatasetError(f"{source}: no records")
+    odd = next((i for i, r in enumerate(records) if not isinstance(r, Record)), None)
+    if odd is not None:
+        raise DatasetError(f"{source}, record {odd}: expected a Record (or a data file), got "
+                           f"{type(records[odd]).__name__}")
+    if not (n_thoughts in (None, "steps") or is_count(n_thoughts)):
+        raise ValueError(f'thoughts must be a count >= 0, "steps" or None, got {n_thoughts!r}')
+    if not is_count(batch_size) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+def is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 @dataclass
 class EvalResult:
     summary: dict
@@ -44,6 +62,7 @@ def evaluate(model, codec: Codec, records: list[Record], recipe: Recipe | str, s
     `stage` defaults to the curriculum's final stage; `n_thoughts` overrides the thought count ("steps":
     at least one per reasoning step).
     """
+    check_request(records, n_thoughts, batch_size, source)
     recipe = Recipe.of(recipe, codec) if isinstance(recipe, str) else recipe
     stage = recipe.curriculum.final_stage if stage is None else stage
     examples = encode_records(records, codec, source)

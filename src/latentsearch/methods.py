@@ -44,6 +44,11 @@ class Curriculum:
     def final_stage(self) -> int:
         return self.max_stage + 1
 
+    @property
+    def final_thoughts(self) -> int:
+        """Thoughts per question at the final stage (padded: every question gets as many)."""
+        return self.max_stage * self.thoughts_per_step
+
     def latent_steps(self, stage: int, n_steps: int, rng: random.Random | None = None) -> tuple[int, int]:
         """(steps removed from the language, thoughts inserted) at `stage`; `rng` draws training's extra thoughts."""
         if stage > self.max_stage:

@@ -8,6 +8,7 @@ from pathlib import Path
 from latentsearch.cli.args import add_output, command, count, positive
 from latentsearch.options import flag
 
+RECORD_BYTES = 16 << 10  # a generous bound on a generated record in memory (about 6 KiB measured)
 EXAMPLES = {"prosqa": "latentsearch data prosqa --n 1000 --seed 0 -o train.jsonl",
             "prontoqa": "latentsearch data prontoqa --n 1000 --seed 0 --hops 5 -o train.jsonl"}
 
@@ -43,12 +44,15 @@ def _add_generator(actions, task) -> None:
 
 
 def run_generate(args) -> None:
-    from latentsearch.data.schema import load_records, save_records
+    from latentsearch import limits
+    from latentsearch.data.schema import data_suffix, load_records, save_records
     from latentsearch.io import check_output
     from latentsearch.tasks import get
 
     task = get(args.task)
     check_output(args.output, inputs=args.exclude)
+    data_suffix(Path(args.output))  # a name that cannot be saved fails now, not after generating
+    limits.check(f"generating {args.n:,} records", args.n * RECORD_BYTES)
     fields = dataclasses.fields(task.generate_options)
     options = task.generate_options(**{f.name: getattr(args, f.name) for f in fields})
     exclude = {r.question for path in args.exclude for r in load_records(path)}
@@ -61,4 +65,8 @@ def run_stats(args) -> None:
     from latentsearch.data.schema import load_records
     from latentsearch.data.stats import format_stats_table, stats
 
-    print(format_stats_table({Path(f).name: stats(load_records(f)) for f in args.files}))
+    names = [Path(f).name for f in args.files]  # the full path where two files share a name (a column each)
+    labels = [name if names.count(name) == 1 else f for name, f in zip(names, args.files)]
+    if len(set(labels)) < len(labels):
+        raise ValueError(f"data stats: {next(x for x in labels if labels.count(x) > 1)} is given twice")
+    print(format_stats_table({label: stats(load_records(f)) for label, f in zip(labels, args.files)}))

@@ -32,7 +32,8 @@ def _add_probe(sub) -> None:
                     "latentsearch probe prosqa-coconut ../shared/data/prosqa_valid.json --limit 100 -o probe/")
     probe.add_argument("checkpoint", help="a model with continuous thoughts: a shipped name or a checkpoint folder")
     probe.add_argument("data", help="graph questions (e.g. ../shared/data/prosqa_valid.json)")
-    probe.add_argument("--thoughts", type=positive, default=6, help="continuous thoughts per question")
+    probe.add_argument("--thoughts", type=positive, default=None,
+                       help="continuous thoughts per question (default: the checkpoint's count, as eval uses)")
     probe.add_argument("--limit", type=count, default=0, help="probe the first N questions (0 = all)")
     probe.add_argument("--top", type=positive, default=5, help="top tokens kept per thought (at most the vocabulary)")
     probe.add_argument("--trees", type=count, default=10, help="latent beam trees kept (first N questions)")
@@ -57,19 +58,20 @@ def run_probe(args) -> None:
     from latentsearch.latent.value import load_valuer
     from latentsearch.methods import Recipe
     from latentsearch.models.checkpoint import load_checkpoint
-    from latentsearch.probe.run import probe, write_probe
+    from latentsearch.probe.run import probe, strict_json, write_probe
 
     check_output(args.output, inputs=[args.data], folder=True)
     records = load_records(args.data)[: args.limit or None]
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, _ = Recipe.from_meta(meta, codec)
-    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, args.thoughts,
+    n_thoughts = args.thoughts or max(recipe.curriculum.final_thoughts, 1)
+    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, n_thoughts,
                    min(args.top, len(codec)), args.trees, source=Path(args.data).name, progress=True,
                    valuer=load_valuer(args.checkpoint))
     files = write_probe(result, args.output, plots=not args.no_plots, figures=args.figures)
     first = result["frontier"][0]["mass_per_node"]
     print(json.dumps({"output": args.output, "accuracy": result["accuracy"], "files": [str(f) for f in files],
-                      "thought_1_mass_per_node": first}))
+                      "thought_1_mass_per_node": strict_json(first)}))
 
 
 def run_report(args) -> None:

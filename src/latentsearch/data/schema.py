@@ -116,7 +116,7 @@ def _steps(value, where: str) -> tuple[str, ...]:
 def load_records(path: str | os.PathLike) -> list[Record]:
     """Read a `.json` (a list of records) or `.jsonl` (one record per line) file."""
     path = Path(path)
-    suffix = _suffix(path)
+    suffix = data_suffix(path)
     text = read_text(path, DatasetError)
     if suffix == ".jsonl":
         return _load_jsonl(text, path.name)
@@ -128,8 +128,14 @@ def load_records(path: str | os.PathLike) -> list[Record]:
 
 
 def _nonempty(records: list[Record], name: str) -> list[Record]:
+    """A file holds records, all of one task (plain-text records go with any)."""
     if not records:
         raise DatasetError(f"{name}: no records")
+    first = next((r for r in records if r.task != "text"), None)
+    other = next((i for i, r in enumerate(records) if r.task not in ("text", first.task)), None) if first else None
+    if other is not None:
+        raise DatasetError(f"{name}, record {other}: a {records[other].task} question in a file of {first.task} "
+                           "questions; a data file holds one task")
     return records
 
 
@@ -137,14 +143,14 @@ def save_records(records, path: str | os.PathLike) -> None:
     """Write records atomically, as a JSON list (`.json`) or one per line (`.jsonl`)."""
     path = Path(path)
     rows = [r.to_dict() for r in records]
-    if _suffix(path) == ".jsonl":
+    if data_suffix(path) == ".jsonl":
         text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     else:
         text = json.dumps(rows, ensure_ascii=False) + "\n"
     atomic_write_text(path, text)
 
 
-def _suffix(path: Path) -> str:
+def data_suffix(path: Path) -> str:
     if path.suffix not in (".json", ".jsonl"):
         raise DatasetError(f"{path}: unknown file type {path.suffix!r}; expected .json or .jsonl")
     return path.suffix

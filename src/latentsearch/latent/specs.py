@@ -83,6 +83,8 @@ RULES = ("mass", "confidence", "value", "entropy")
 
 def parse_spec(spec: str) -> tuple[Spec, str]:
     """`vote:8` -> (the vote spec, "8"); a bad SPEC is one clear error."""
+    if not isinstance(spec, str):
+        raise ValueError(f"a search SPEC is a string such as 'vote:8', got {type(spec).__name__}")
     name, _, argument = spec.partition(":")
     if name not in SPECS:
         raise ValueError(f"unknown search {spec[:40]!r}; choose from "
@@ -91,10 +93,10 @@ def parse_spec(spec: str) -> tuple[Spec, str]:
     if bool(argument) != bool(chosen.argument):
         wanted = f"an argument ({name}:{chosen.argument})" if chosen.argument else "no argument"
         raise ValueError(f"{name} takes {wanted}, got {spec[:40]!r}")
-    if chosen.argument == "RULE:TAU":
-        parse_rule(argument)
-    elif chosen.argument:
-        count(argument)
+    try:
+        parse_rule(argument) if chosen.argument == "RULE:TAU" else count(argument) if chosen.argument else None
+    except ValueError as err:
+        raise ValueError(f"search {spec[:40]!r}: {err}") from None
     return chosen, argument
 
 
@@ -110,15 +112,16 @@ def parse_rule(argument: str) -> list[tuple[str, float]]:
         if name not in RULES or not math.isfinite(tau):
             raise ValueError(f"adaptive needs RULE:THRESHOLD[+RULE:THRESHOLD...] with RULE one of {', '.join(RULES)} "
                              f"(e.g. adaptive:mass:0.5), got {argument[:40]!r}")
+        if not (0 <= tau if name == "entropy" else 0 <= tau <= 1):  # the others are probabilities: 2 never fires
+            allowed = ">= 0 (nats)" if name == "entropy" else "in [0, 1] (a probability)"
+            raise ValueError(f"the {name} threshold must be {allowed}, got {number[:20]!r}")
         parts.append((name, tau))
     return parts
 
 
 def count(argument: str) -> int:
-    try:
-        value = int(argument) if len(argument) < 8 else 0
-    except ValueError:
-        value = 0
+    plain = argument.isascii() and argument.isdigit() and len(argument) < 8  # not "３", " 3", "3_0" or "1e9"
+    value = int(argument) if plain else 0
     if not 1 <= value <= 4096:
         raise ValueError(f"expected a count from 1 to 4096 after ':', got {argument[:40]!r}")
     return value

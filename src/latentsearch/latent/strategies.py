@@ -196,8 +196,9 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
     from tqdm.auto import tqdm
 
     from latentsearch.data.examples import encode_records
-    from latentsearch.evaluate import candidate_answers
+    from latentsearch.evaluate import candidate_answers, check_request
 
+    check_request(records, n_thoughts, source=source)
     chosen, argument = parse_spec(spec)
     if chosen.needs_value and valuer is None:
         raise ValueError(f"{chosen.name} weighs by a value model: pass --value DIR (latentsearch value ...)")
@@ -205,6 +206,9 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
         valuer = None  # a value model would only cost passes here
     if not recipe.method.uses_thoughts():
         raise ValueError(f"a {recipe.method.name} model has no continuous thoughts to search")
+    if valuer is not None and valuer.model.config.d_state != model.config.hidden_size:
+        raise ValueError(f"the value model reads thoughts of size {valuer.model.config.d_state}, but this model's "
+                         f"are of size {model.config.hidden_size}: it was trained for another model")
     rows = []
     for index, (record, example) in enumerate(tqdm(list(zip(records, encode_records(records, codec, source))),
                                                    desc=spec, disable=not progress)):

@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm.auto import tqdm
 
-from latentsearch.errors import CheckpointError
+from latentsearch.errors import CheckpointError, MemoryBudgetError
 from latentsearch.io import atomic_write_json
 
 N_EXTRA = 3  # per thought beyond its state: best candidate log-likelihood, second best, their margin
@@ -39,8 +39,14 @@ class ValueConfig:
 
     def __post_init__(self):
         sizes = (self.d_state, self.d_model, self.layers, self.heads, self.max_thoughts)
-        if min(sizes) <= 0 or self.d_model % self.heads:
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in sizes) or min(sizes) <= 0 \
+                or self.d_model % self.heads:
             raise ValueError(f"bad value-model config {self}")
+
+    def parameter_bytes(self) -> int:
+        """float32 weights: the input projection, positions, the layers (attention 4 d^2, MLP 8 d^2), the head."""
+        d = self.d_model
+        return 4 * ((self.d_state + N_EXTRA + self.max_thoughts + 1) * d + self.layers * 12 * d * d)
 
 
 class ValueModel(nn.Module):
@@ -73,15 +79,23 @@ class ValueModel(nn.Module):
 
     @classmethod
     def load(cls, folder: str | Path) -> "ValueModel":
+        from safetensors import SafetensorError
+
+        from latentsearch import limits
+
         folder = Path(folder)
+        for name in ("value.json", "value.safetensors"):
+            if not (folder / name).is_file():
+                raise CheckpointError(f"{folder}: not a value model folder ({name} is missing)")
         try:
             meta = json.loads((folder / "value.json").read_text())
-            model = cls(ValueConfig(**meta["config"]))
+            config = ValueConfig(**meta["config"])
+            limits.check(f"the value model of {folder}", config.parameter_bytes())  # before building it
+            model = cls(config)
             model.load_state_dict(load_file(str(folder / "value.safetensors")))
-        except FileNotFoundError as err:
-            missing = Path(err.filename).name
-            raise CheckpointError(f"{folder}: not a value model folder ({missing} is missing)") from None
-        except (ValueError, KeyError, TypeError, RuntimeError) as err:
+        except (ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as err:
+            if isinstance(err, MemoryBudgetError):
+                raise
             raise CheckpointError(f"{folder}: cannot load the value model ({str(err).splitlines()[0][:200]})") from None
         for name, tensor in model.state_dict().items():
             if not torch.isfinite(tensor).all():

@@ -21,7 +21,7 @@ from latentsearch import tasks
 from latentsearch.data.examples import encode_record
 from latentsearch.data.schema import Record
 from latentsearch.data.tokenizer import ANSWER_MARK, Codec
-from latentsearch.evaluate import candidate_answers, evaluate
+from latentsearch.evaluate import candidate_answers, check_request, evaluate, is_count
 from latentsearch.io import atomic_write_json
 from latentsearch.latent.space import LatentSpace
 from latentsearch.latent.specs import LatentOptions
@@ -42,6 +42,9 @@ def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int
     task = tasks.get(codec.task)
     if not recipe.method.uses_thoughts():
         raise ValueError(f"method {recipe.method.name!r} has no continuous thoughts to probe")
+    if not is_count(n_thoughts) or n_thoughts < 1 or not is_count(top) or top < 1 or not is_count(trees):
+        raise ValueError(f"probe needs thoughts >= 1, top >= 1 and trees >= 0, got {n_thoughts!r}, {top!r}, {trees!r}")
+    check_request(records, source=source)
     missing = next((i for i, r in enumerate(records) if task.graph(r) is None), None)
     if missing is not None:
         raise ValueError(f"{source}, record {missing}: probing needs the graph behind a question "
@@ -133,12 +136,12 @@ def _path_classes(model, codec, task, records, recipe, stage, k: int) -> dict[st
     return {name: counts[name] / len(records) for name in task.path_classes}
 
 
-def _finite(value):
+def strict_json(value):
     """NaN (an empty class) as null, so that probe.json is strict JSON."""
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: strict_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_finite(v) for v in value]
+        return [strict_json(v) for v in value]
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
@@ -147,7 +150,7 @@ def write_probe(result: dict, folder: str | Path, plots: bool = True, figures: i
     `figures` questions among them); returns the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(folder / "probe.json", _finite(result))
+    atomic_write_json(folder / "probe.json", strict_json(result))
     written = [folder / "probe.json"]
     if plots:
         from latentsearch.probe.plots import plot_frontier, plot_path_classes

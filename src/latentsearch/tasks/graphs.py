@@ -98,6 +98,8 @@ def parse_graph(obj: dict, where: str, nodes: tuple[str, ...]) -> dict:
     ends = {k: _node(obj[k], k, n, where) for k in nodes}
     _check_acyclic(n, edges, symbols, where)
     frontiers = _frontiers(obj["frontiers"], n, where) if "frontiers" in obj else None
+    if frontiers is not None and [sorted(f) for f in frontiers] != bfs_frontiers(n, edges, ends[nodes[0]]):
+        raise DatasetError(f'{where}: "frontiers" are not the BFS frontiers of the graph from "{nodes[0]}"')
     return dict(idx_to_symbol=symbols, edges=edges, frontiers=frontiers, **ends)
 
 

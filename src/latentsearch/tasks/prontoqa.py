@@ -36,8 +36,8 @@ class ProntoQA(Task):
     generate_options = GenerateOptions
 
     def claims(self, obj: dict) -> bool:
-        question = obj.get("question")
-        return isinstance(question, str) and gen.QUERY_PREFIX in question and obj.get("answer") in gen.ANSWERS
+        question = obj.get("question")  # not the answer too: "Maybe" is a bad ProntoQA answer, not plain text
+        return isinstance(question, str) and gen.QUERY_PREFIX in question
 
     def parse(self, obj: dict, where: str) -> dict:
         if obj["answer"] not in gen.ANSWERS:
@@ -52,12 +52,25 @@ class ProntoQA(Task):
         return {**graph, "extra": {"properties": properties}}
 
     def check(self, record, where: str) -> None:
-        """A record with its ontology: the proof is valid in it and gives the answer (gen.check_record)."""
-        if record.has_graph:
-            try:
+        """A record with its ontology: the proof is valid in it and gives the answer (gen.check_record).
+        Without (the original generator's files): it asks its query, and its proof ends in the answer."""
+        try:
+            if record.has_graph:
                 gen.check_record(record.to_dict())
-            except ValueError as err:
-                raise DatasetError(f"{where}: {err}") from None
+            else:
+                gen.check_conclusion(record.question, list(record.steps), record.answer)
+        except ValueError as err:
+            raise DatasetError(f"{where}: {err}") from None
+
+    def question_record(self, text: str):
+        """A record for a question typed as text (facts, then "True or false: ..."), answer unknown."""
+        from latentsearch.data.schema import Record
+
+        try:
+            gen.query_of(text)
+        except ValueError as err:
+            raise DatasetError(f"the question: {err}") from None
+        return Record(text, (), "", task=self.name)
 
     def vocabulary(self, rendering: str) -> list[str]:
         return gen.vocabulary()

@@ -78,7 +78,7 @@ MAX_HOPS = min((len(CONCEPTS) - 4) // 2, (len(PROPERTY_FAMILIES) - 1) // 2)
 FORMS = ("plural", "every", "each")  # the surface forms of a universal fact
 _SINGULAR = {concept + "es": concept for concept in CONCEPTS}
 _MEMBER_KINDS = ("isa", "member")  # facts that are edges of the graph
-_MAX_TRIES_PER_RECORD = 100  # `generate` gives up after this many duplicates per wanted record
+_MAX_MISSES = 1000  # `generate` gives up after this many repeated questions in a row
 
 
 class Fact(NamedTuple):
@@ -151,7 +151,7 @@ def _read(sentence: str) -> Fact | None:
     head, last = words[0], words[-1]
     if head in NAMES:
         subject, kinds = head, ("member", "has")
-    elif head in ("Every", "Each") and len(words) > 1:
+    elif head in ("Every", "Each") and len(words) > 1 and words[1] in CONCEPTS:  # no other word is a subject
         subject, kinds = words[1], ("isa", "property")
     else:
         subject, kinds = _SINGULAR.get(head.lower()), ("isa", "property")
@@ -266,15 +266,19 @@ def generate(n: int, seed: int = 0, config: ProntoQAConfig = ProntoQAConfig(),
     if n < 0:
         raise ValueError(f"n must be at least 0, got {n}")
     rng = random.Random(seed)
-    records, seen = [], set(exclude_questions)
-    for _ in range(_MAX_TRIES_PER_RECORD * (n + 1)):
-        if len(records) == n:
-            return records
+    records, seen, misses = [], set(exclude_questions), 0
+    while len(records) < n:
         record = generate_record(rng, config)
-        if record["question"] not in seen:
-            seen.add(record["question"])
-            records.append(record)
-    raise ValueError(f"found only {len(records)} distinct new questions of the {n} asked for")
+        if record["question"] in seen:
+            misses += 1
+            if misses == _MAX_MISSES:  # the config's questions are (nearly) all drawn: stop now, not hours later
+                raise ValueError(f"found only {len(records)} distinct new questions of the {n} asked for "
+                                 f"({_MAX_MISSES} draws in a row were repeats); ask for fewer or more hops")
+            continue
+        misses = 0
+        seen.add(record["question"])
+        records.append(record)
+    return records
 
 
 def vocabulary() -> list[str]:
@@ -314,11 +318,41 @@ def _is_row(row, types: tuple[type, ...]) -> bool:
 def _check_graph_fields(record: dict) -> None:
     symbols = record["idx_to_symbol"]
     _require(all(isinstance(s, str) for s in symbols), '"idx_to_symbol" must be a list of strings')
-    _require(len(symbols) > 1 and len(set(symbols)) == len(symbols), '"idx_to_symbol" must be distinct names')
+    _require(len(symbols) > 1, '"idx_to_symbol" must name the person and at least one concept')
+    _require(len(set(symbols)) == len(symbols), '"idx_to_symbol" must be distinct names')
     _require(0 <= record["target"] < len(symbols), f'"target" {record["target"]} is not a node')
     _require(all(_is_row(e, (int, int)) for e in record["edges"]), '"edges" must be [child, parent] index pairs')
     _require(all(_is_row(p, (int, str, bool)) for p in record["properties"]),
              '"properties" must be [node, adjective, negated] rows')
+    for i, (node, adjective, _) in enumerate(record["properties"]):
+        _require(0 <= node < len(symbols), f'"properties"[{i}] names node {node}, not a node in 0..{len(symbols) - 1}')
+        _require(adjective in ADJECTIVES, f'"properties"[{i}] names {adjective[:40]!r}, not an adjective of ProntoQA')
+
+
+def query_of(question: str) -> str:
+    """The sentence a question asks about (after its last "True or false: ")."""
+    query = question.rpartition(QUERY_PREFIX)[2]
+    _require(QUERY_PREFIX in question and bool(sentences(query)),
+             f'the question must end with "{QUERY_PREFIX}<sentence>"')
+    return query
+
+
+def _negate(sentence: str) -> str:
+    """ "X is P." <-> "X is not P." """
+    subject, _, rest = sentence.partition(" is ")
+    return f"{subject} is {rest[4:] if rest.startswith('not ') else 'not ' + rest}"
+
+
+def check_conclusion(question: str, steps: list[str], answer: str) -> None:
+    """What a record without its ontology (the original generator's format) can show: it asks a query, its
+    proof ends with the query or its negation, and the answer says which."""
+    query = " ".join(query_of(question).split())
+    _require(bool(steps) and all(s.strip() for s in steps), '"steps" must be the proof: non-empty sentences')
+    last = " ".join(steps[-1].split())  # spacing is not meaning: a file may pad or wrap its sentences
+    _require(last in (query, _negate(query)),
+             f"the last step {steps[-1][:80]!r} must conclude the query {query!r} or its negation")
+    wanted = ANSWERS[0] if last == query else ANSWERS[1]
+    _require(answer == wanted, f'the proof gives "{wanted}", the record says {answer!r}')
 
 
 def _split_question(question: str) -> tuple[list[str], Fact]:

@@ -314,17 +314,16 @@ def generate(n: int, seed: int = 0, config: ProsQAConfig = ProsQAConfig(),
 
     rng = random.Random(seed)
     seen = set(exclude_questions)
-    records = []
+    records, misses = [], 0
     with tqdm(total=n, desc="generating", unit="q", disable=not progress) as bar:
-        for _ in range(100 * n + 1000):  # repeats are rare; this bounds a config with few graphs
-            if len(records) == n:
-                break
+        while len(records) < n and misses < 1000:  # repeats are rare; a run of them: the config has few graphs
             record = generate_record(rng, config)
-            if record.question not in seen:
+            misses = misses + 1 if record.question in seen else 0
+            if not misses:
                 seen.add(record.question)
                 records.append(record)
                 bar.update(1)
     if len(records) < n:
-        raise RuntimeError(f"found only {len(records)} distinct new questions of {n}; the config "
-                           "allows too few different graphs")
+        raise ValueError(f"found only {len(records)} distinct new questions of {n}; the config "
+                         "allows too few different graphs")
     return records
