@@ -122,7 +122,6 @@ class Model:
         self._need_checkpoint("probe")
         records, source = _records(data)
         stage = self.recipe.curriculum.final_stage
-        thoughts = max(self.recipe.curriculum.final_thoughts, 1) if thoughts is None else thoughts
         result = probe(self.model, self.codec, records[: limit or None], self.recipe, stage, thoughts,
                        valuer=load_valuer(self.spec), source=source)
         if output is not None:

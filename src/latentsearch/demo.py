@@ -77,8 +77,7 @@ def _write_report(model, codec, recipe, records: list[Record], folder: str, valu
     from latentsearch.probe.run import probe, write_probe
 
     start = time.perf_counter()
-    thoughts = recipe.curriculum.max_stage * recipe.curriculum.thoughts_per_step
-    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, thoughts, trees=1, progress=True,
+    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, trees=1, progress=True,
                    valuer=valuer, source=source)
     write_probe(result, folder, plots=importlib.util.find_spec("matplotlib") is not None, figures=1)
     path = write_report(folder, Path(folder) / "report.html")

@@ -64,8 +64,7 @@ def run_probe(args) -> None:
     records = load_records(args.data)[: args.limit or None]
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, _ = Recipe.from_meta(meta, codec)
-    n_thoughts = args.thoughts or max(recipe.curriculum.final_thoughts, 1)
-    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, n_thoughts,
+    result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, args.thoughts,
                    min(args.top, len(codec)), args.trees, source=Path(args.data).name, progress=True,
                    valuer=load_valuer(args.checkpoint))
     files = write_probe(result, args.output, plots=not args.no_plots, figures=args.figures)

@@ -32,14 +32,16 @@ from latentsearch.search import beam_search
 from latentsearch.tasks.graphs import bfs_frontiers
 
 
-def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int, n_thoughts: int,
+def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int, n_thoughts: int | None = None,
           top: int = 5, trees: int = 10, tree_width: int = 4, source: str = "data", progress: bool = False,
           valuer=None) -> dict:
     """Thought readings and frontier mass with `n_thoughts` thoughts; path classes for k = 0..n_thoughts
     (tasks that define them); the latent beam trees of the first `trees` questions (for the report), ranked
     by `valuer` (latent/value.py) when given, else by the answer's likelihood.
-    `progress`: one bar over the passes (the thoughts, each k of the path classes, each tree)."""
+    `progress`: one bar over the passes (the thoughts, each k of the path classes, each tree).
+    `n_thoughts` defaults to the checkpoint's own count, the one `evaluate` answers with."""
     task = tasks.get(codec.task)
+    n_thoughts = recipe.curriculum.final_thoughts if n_thoughts is None else n_thoughts
     if not recipe.method.uses_thoughts():
         raise ValueError(f"method {recipe.method.name!r} has no continuous thoughts to probe")
     if not is_count(n_thoughts) or n_thoughts < 1 or not is_count(top) or top < 1 or not is_count(trees):
