@@ -287,6 +287,40 @@ def test_resume_without_a_checkpoint_and_bad_hmm_and_report(tmp_path, capsys):
     for flag, value in (("--n", "-5"), ("--nodes", "-3"), ("--depth", "-1")):
         expect_clean_failure(["data", "prosqa", flag, value, "-o", str(tmp_path / "d.json")],
                              f"argument {flag}: must be in", capsys, [tmp_path / "d.json"])
+    for knobs, fragment in ((["--depth", "99"], "--depth 99: min_nodes="), (["--nodes", "200"], "--nodes 200: "),
+                            (["--nodes", "5", "--depth", "3"], "--nodes 5, --depth 3: ")):
+        expect_clean_failure(["data", "prosqa", *knobs, "-o", str(tmp_path / "d.json")], fragment, capsys,
+                             [tmp_path / "d.json"])
+
+
+@pytest.fixture(scope="module")
+def interrupted_run(tmp_path_factory):
+    """A one-epoch run whose checkpoint the cases below damage, one file at a time."""
+    run = tmp_path_factory.mktemp("resume") / "run"
+    assert main(["train", "--method", "cot", "--train", GOOD, "-o", str(run), "--epochs", "1", "--no-progress"]) == 0
+    return run
+
+
+@pytest.mark.parametrize("name", ["optimizer.safetensors", "optimizer.json", "rng.safetensors",
+                                  "trainer_state.json"])
+@pytest.mark.parametrize("how", ["truncated", "missing", "other"])
+def test_damaged_training_state_on_resume(interrupted_run, name, how, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(interrupted_run, run)
+    path = run / "checkpoint" / name
+    if how == "truncated":
+        path.write_bytes(path.read_bytes()[:40])
+    elif how == "missing":
+        path.unlink()
+    else:  # whole files that do not fit: an empty optimizer, counters of another kind
+        path.write_bytes((interrupted_run / "checkpoint" / {"optimizer.safetensors": "rng.safetensors",
+                                                            "optimizer.json": "trainer_state.json",
+                                                            "rng.safetensors": "optimizer.safetensors",
+                                                            "trainer_state.json": "optimizer.json"}[name]).read_bytes())
+    before = sorted(p.name for p in (run / "checkpoint").iterdir())
+    expect_clean_failure(["train", "--method", "cot", "--train", GOOD, "-o", str(run), "--epochs", "2", "--resume",
+                          "--no-progress"], f"checkpoint/{name}", capsys)
+    assert sorted(p.name for p in (run / "checkpoint").iterdir()) == before  # the checkpoint is left as it was
 
 
 def test_debug_shows_the_traceback(capsys):

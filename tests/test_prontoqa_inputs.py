@@ -88,7 +88,7 @@ def test_good_prontoqa_records_in_both_formats_load(tmp_path, capsys):
 @pytest.mark.parametrize("extra, fragment", [
     (["--n", "0"], "argument --n: must be in [1,"), (["--n", "-3"], "argument --n: must be in [1,"),
     (["--n", "ten"], "argument --n: expected an integer"), (["--seed", "x"], "argument --seed: invalid int"),
-    (["--hops", "0"], "hops must be an integer from 1 to 6"), (["--hops", "7"], "hops must be an integer from 1 to 6"),
+    (["--hops", "0"], "--hops 0: hops must be an integer from 1 to 6"), (["--hops", "7"], "--hops 7: hops must"),
     (["--hops", "-1"], "argument --hops: must be in"), (["--hops", "1.5"], "argument --hops: expected an integer"),
     (["--n", "1000000000"], "generating 1,000,000,000 records needs about"),
 ])
@@ -142,6 +142,8 @@ def test_data_stats_gives_every_file_a_column_and_names_the_bad_one(tmp_path, ca
     (["--drill", "copy", "--drill-share", "1.5"], "drill_share must be in (0, 1]"),
     (["--drill", "copy", "--drill-share", "nan"], "argument --drill-share: must be a finite number"),
     (["--drill", "copy", "--drill-epochs", "-1"], "argument --drill-epochs: must be in [0,"),
+    (["--drill-share", "0.2"], "name one with drill (--drill)"),  # not silently ignored
+    (["--drill-epochs", "2"], "name one with drill (--drill)"),
 ])
 def test_bad_drills(extra, fragment, tmp_path, capsys):
     data = tmp_path / "pq.jsonl"

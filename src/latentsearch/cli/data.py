@@ -55,6 +55,11 @@ def run_generate(args) -> None:
     limits.check(f"generating {args.n:,} records", args.n * RECORD_BYTES)
     fields = dataclasses.fields(task.generate_options)
     options = task.generate_options(**{f.name: getattr(args, f.name) for f in fields})
+    try:
+        options.config()  # knobs that cannot make a graph fail now, named by their flags
+    except ValueError as err:
+        given = [f"{flag(f.name)} {getattr(args, f.name)}" for f in fields if getattr(args, f.name) != f.default]
+        raise ValueError(f"{', '.join(given) or 'the default options'}: {err}") from None
     exclude = {r.question for path in args.exclude for r in load_records(path)}
     records = task.generate(args.n, args.seed, options, exclude_questions=exclude, progress=True)
     save_records(records, args.output)

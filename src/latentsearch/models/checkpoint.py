@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -181,13 +182,24 @@ def save_optimizer(folder: Path, optimizer: torch.optim.Optimizer) -> None:
 
 def load_optimizer(folder, optimizer: torch.optim.Optimizer) -> None:
     folder = resolve(folder)
-    tensors = load_file(str(folder / "optimizer.safetensors"))
-    state: dict[int, dict] = {}
-    for name, value in tensors.items():
-        _, param, key = name.split(".", 2)
-        state.setdefault(int(param), {})[key] = value
-    groups = json.loads((folder / "optimizer.json").read_text())
-    optimizer.load_state_dict({"state": state, "param_groups": groups})
+    with _resuming(folder / "optimizer.safetensors"):
+        state: dict[int, dict] = {}
+        for name, value in load_file(str(folder / "optimizer.safetensors")).items():
+            _, param, key = name.split(".", 2)
+            state.setdefault(int(param), {})[key] = value
+    with _resuming(folder / "optimizer.json"):
+        groups = json.loads((folder / "optimizer.json").read_text())
+        optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+@contextmanager
+def _resuming(path: Path):
+    """A damaged or missing file of the training state: one line naming it, not a traceback."""
+    try:
+        yield
+    except Exception as err:  # noqa: BLE001 - safetensors, JSON and torch each raise their own kinds
+        raise CheckpointError(f"{path}: cannot resume from it ({_first_line(err)[:160]}); start the run in a new "
+                              f"folder, or --init from {path.parent} without --resume") from None
 
 
 def save_trainer_state(folder: Path, state: dict) -> None:
@@ -198,5 +210,11 @@ def save_trainer_state(folder: Path, state: dict) -> None:
 
 def load_trainer_state(folder) -> dict:
     folder = resolve(folder)
-    torch.set_rng_state(load_file(str(folder / "rng.safetensors"))["torch_rng"])
-    return json.loads((folder / "trainer_state.json").read_text())
+    with _resuming(folder / "rng.safetensors"):
+        torch.set_rng_state(load_file(str(folder / "rng.safetensors"))["torch_rng"])
+    with _resuming(folder / "trainer_state.json"):
+        state = json.loads((folder / "trainer_state.json").read_text())
+        if not isinstance(state, dict) or not all(
+                type(v) in (int, float) and v >= (-1 if k == "best_accuracy" else 0) for k, v in state.items()):
+            raise ValueError("expected a JSON object of non-negative counters")
+    return state

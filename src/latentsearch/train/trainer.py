@@ -144,7 +144,11 @@ class Trainer:
             raise ckpt.CheckpointError(f"{folder}: does not fit this run's model "
                                        f"({str(err).splitlines()[0][:160]})") from None
         ckpt.load_optimizer(folder, self.optimizer)
-        self.state = Progress(**ckpt.load_trainer_state(folder))
+        state = ckpt.load_trainer_state(folder)
+        if set(state) != set(Progress.__dataclass_fields__):
+            raise ckpt.CheckpointError(f"{folder / 'trainer_state.json'}: expected the keys "
+                                       f"{', '.join(Progress.__dataclass_fields__)}")
+        self.state = Progress(**state)
         self._forget_metrics_after(self.state)
 
     def _forget_metrics_after(self, state: Progress) -> None:
