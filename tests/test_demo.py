@@ -47,3 +47,11 @@ def test_the_prontoqa_model_answers_fresh_questions_by_its_short_name(tmp_path, 
     assert main(["demo", "--checkpoint", "prontoqa-coconut", "--report-dir", ""]) == 0
     out = capsys.readouterr().out
     assert "True or false:" in out and "thought 6:" in out and "BFS frontier at depth 1" in out
+
+
+def test_models_lists_every_shipped_model_with_aligned_summaries(capsys):
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == shipped.names()
+    starts = {len(line) - len(line.split(None, 1)[1]) for line in lines}
+    assert len(starts) == 1  # every summary starts in the same column, however long a name is

@@ -84,5 +84,7 @@ def run_report(args) -> None:
 def run_models(args) -> None:
     from latentsearch.models import shipped
 
-    for name in shipped.names():
-        print(f"{name:<18} {shipped.card(name).get('summary', '')}")
+    names = shipped.names()
+    width = max(map(len, names), default=0)
+    for name in names:
+        print(f"{name:<{width}}  {shipped.card(name).get('summary', '')}")
