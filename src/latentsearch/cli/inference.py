@@ -6,7 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from latentsearch.cli.args import add_output, command, finite, positive, thoughts
+from latentsearch.cli.args import add_output, command, count, finite, positive, thoughts
 
 
 def add(sub) -> None:
@@ -27,6 +27,8 @@ def _add_eval(sub) -> None:
     ev.add_argument("--thoughts", type=thoughts, default=None, help="continuous thoughts per question: a number, "
                     "'steps' (at least one per reasoning step: thoughts = depth), or 'auto' (think until the lens "
                     "puts --auto-mass on an answer, at most --max-thoughts); default: the checkpoint's count")
+    ev.add_argument("--stage", type=count, default=None, help="decode at this curriculum stage: its first N steps "
+                    "as thoughts, the rest written in language (default: the checkpoint's stage)")
     ev.add_argument("--auto-mass", type=finite, default=0.5, help="--thoughts auto: the lens mass that stops thinking")
     ev.add_argument("--batch-size", type=positive, default=64, help="questions decoded together")
     ev.add_argument("--compile", default="off", choices=COMPILE_MODES, help="torch.compile "
@@ -61,6 +63,11 @@ def run_eval(args) -> None:
     model, codec, meta = load_checkpoint(args.checkpoint)
     accel.compile_passes(model, args.compile)
     recipe, stage = Recipe.from_meta(meta, codec, args.method or "")
+    if args.stage is not None:
+        if args.stage > recipe.curriculum.final_stage or args.search:
+            raise ValueError(f"--stage must be at most {recipe.curriculum.final_stage} (this checkpoint's last "
+                             f"stage) and cannot go with --search, got {args.stage}")
+        stage = args.stage
     if args.thoughts == "auto" and not args.search:
         args.search, args.thoughts = f"adaptive:mass:{args.auto_mass}", None
     if args.search:
