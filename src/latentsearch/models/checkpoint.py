@@ -208,13 +208,14 @@ def save_trainer_state(folder: Path, state: dict) -> None:
     atomic_write_json(folder / "trainer_state.json", state)
 
 
-def load_trainer_state(folder) -> dict:
+def load_trainer_state(folder, keys) -> dict:
+    """The counters saved beside the weights, which must be exactly `keys`; restores torch's RNG."""
     folder = resolve(folder)
     with _resuming(folder / "rng.safetensors"):
         torch.set_rng_state(load_file(str(folder / "rng.safetensors"))["torch_rng"])
     with _resuming(folder / "trainer_state.json"):
         state = json.loads((folder / "trainer_state.json").read_text())
-        if not isinstance(state, dict) or not all(
+        if not isinstance(state, dict) or set(state) != set(keys) or not all(
                 type(v) in (int, float) and v >= (-1 if k == "best_accuracy" else 0) for k, v in state.items()):
-            raise ValueError("expected a JSON object of non-negative counters")
+            raise ValueError(f"expected a JSON object of the counters {', '.join(keys)}")
     return state

@@ -61,7 +61,7 @@ class TrainConfig:
         if not 0 < self.drill_share <= 1 or self.drill_epochs < 0:
             raise ValueError(f"drill_share must be in (0, 1] and drill_epochs >= 0, got {self.drill_share} and "
                              f"{self.drill_epochs}")
-        if not self.drill and (self.drill_share != 0.5 or self.drill_epochs):
+        if not self.drill and (self.drill_share != type(self).drill_share or self.drill_epochs):
             raise ValueError("drill_share and drill_epochs shape a drill: name one with drill (--drill)")
         if self.add_layers and not self.init:
             raise ValueError("add_layers grows an --init model; a fresh model takes --layers")

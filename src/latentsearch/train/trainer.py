@@ -144,11 +144,7 @@ class Trainer:
             raise ckpt.CheckpointError(f"{folder}: does not fit this run's model "
                                        f"({str(err).splitlines()[0][:160]})") from None
         ckpt.load_optimizer(folder, self.optimizer)
-        state = ckpt.load_trainer_state(folder)
-        if set(state) != set(Progress.__dataclass_fields__):
-            raise ckpt.CheckpointError(f"{folder / 'trainer_state.json'}: expected the keys "
-                                       f"{', '.join(Progress.__dataclass_fields__)}")
-        self.state = Progress(**state)
+        self.state = Progress(**ckpt.load_trainer_state(folder, Progress.__dataclass_fields__))
         self._forget_metrics_after(self.state)
 
     def _forget_metrics_after(self, state: Progress) -> None:
