@@ -34,6 +34,15 @@ def test_coconut_stage_k_replaces_the_first_k_steps(example):
     assert [recipe.stage(e) for e in range(14)] == [0] * 5 + [1] * 5 + [2] * 4
 
 
+def test_a_continuation_can_start_and_stay_at_one_stage():
+    held = Recipe.of("coconut", CODEC, Curriculum(max_stage=6, start_stage=5, epochs_per_stage=100))
+    assert [held.stage(e) for e in range(3)] == [5, 5, 5]
+    onward = Recipe.of("coconut", CODEC, Curriculum(max_stage=6, start_stage=5, epochs_per_stage=1))
+    assert [onward.stage(e) for e in range(4)] == [5, 6, 7, 7]
+    with pytest.raises(ValueError, match="start_stage must be in"):
+        Curriculum(max_stage=6, start_stage=8)
+
+
 def test_thought_count_past_the_last_stage(example):
     padded = Recipe.of("coconut", CODEC, Curriculum(max_stage=4))
     unpadded = Recipe.of("coconut", CODEC, Curriculum(max_stage=4, pad_thoughts=False))

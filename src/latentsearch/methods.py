@@ -23,6 +23,7 @@ class Curriculum:
     thoughts_per_step: int = 1  # c: continuous thoughts that replace one reasoning step
     epochs_per_stage: int = 5  # epochs spent at each stage
     max_stage: int = 6  # the last stage that replaces steps one at a time; past it all steps are latent
+    start_stage: int = 0  # the stage of the first epoch (a continuation can train at one chosen stage)
     mix_prob: float = 0.0  # chance that an example trains at a uniformly random stage instead
     reset_optimizer: bool = True  # a fresh optimizer whenever the stage changes
     pad_thoughts: bool = True  # past the last stage every question gets max_stage·c thoughts
@@ -34,6 +35,9 @@ class Curriculum:
         for name in ("thoughts_per_step", "epochs_per_stage", "pause_tokens"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"curriculum.{name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.start_stage <= self.final_stage:
+            raise ValueError(f"curriculum.start_stage must be in [0, {self.final_stage}] (max_stage + 1), "
+                             f"got {self.start_stage}")
         if self.max_stage < 0 or self.extra_thoughts < 0:
             raise ValueError(f"curriculum.max_stage and extra_thoughts must be >= 0, got {self.max_stage} "
                              f"and {self.extra_thoughts}")
@@ -132,8 +136,9 @@ class Staged(Method):
     curriculum_on: bool = True
 
     def stage(self, epoch, curriculum):
-        return min(epoch // curriculum.epochs_per_stage, curriculum.final_stage) if self.curriculum_on \
-            else curriculum.final_stage
+        if not self.curriculum_on:
+            return curriculum.final_stage
+        return min(curriculum.start_stage + epoch // curriculum.epochs_per_stage, curriculum.final_stage)
 
     def item(self, example, stage, curriculum, special, rng=None):
         skip, n = curriculum.latent_steps(stage, len(example.steps), rng)

@@ -174,6 +174,7 @@ def _add_curriculum(group) -> None:
         ("--thoughts-per-step", positive, 1, "c: continuous thoughts that replace one reasoning step"),
         ("--epochs-per-stage", positive, 5, "epochs at each curriculum stage"),
         ("--max-stage", count, 6, "last stage replacing steps one by one; after it every step is latent"),
+        ("--start-stage", count, 0, "stage of the first epoch (e.g. keep training at one stage)"),
         ("--mix-prob", finite, 0.0, "chance an example trains at a uniformly random stage"),
         ("--pause-tokens", positive, 6, "pause: pause tokens between question and answer"),
         ("--extra-thoughts", count, 0, "past the last stage, training adds 0..N more thoughts per example"),
@@ -204,7 +205,7 @@ def run_train(args) -> None:
         drill_epochs=args.drill_epochs,
         curriculum=Curriculum(
             thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
-            max_stage=args.max_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,
+            max_stage=args.max_stage, start_stage=args.start_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,
             pad_thoughts=not args.no_pad_thoughts, cover_steps=args.cover_steps,
             extra_thoughts=args.extra_thoughts, pause_tokens=args.pause_tokens),
     )
