@@ -205,9 +205,9 @@ def run_train(args) -> None:
         drill_epochs=args.drill_epochs,
         curriculum=Curriculum(
             thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
-            max_stage=args.max_stage, start_stage=args.start_stage, mix_prob=args.mix_prob, reset_optimizer=not args.keep_optimizer,
-            pad_thoughts=not args.no_pad_thoughts, cover_steps=args.cover_steps,
-            extra_thoughts=args.extra_thoughts, pause_tokens=args.pause_tokens),
+            max_stage=args.max_stage, start_stage=args.start_stage, mix_prob=args.mix_prob,
+            reset_optimizer=not args.keep_optimizer, pad_thoughts=not args.no_pad_thoughts,
+            cover_steps=args.cover_steps, extra_thoughts=args.extra_thoughts, pause_tokens=args.pause_tokens),
     )
     trainer = Trainer(config, resume=args.resume, progress_bar=not args.no_progress)
     summary = trainer.run()
