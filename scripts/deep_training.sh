@@ -1,25 +1,57 @@
 #!/usr/bin/env bash
-# prosqa-coconut-deep: the shipped model, one more epoch on questions up to 8 steps with thoughts >= steps.
-#   bash scripts/deep_training.sh [OUT]      (about 35 min on 2 CPU cores: 5 min of data, 29 of training)
+# prosqa-coconut-deep: the shipped model trained further, round by round, on questions of at most 8 steps
+# with thoughts >= steps (and extra thoughts), each round one epoch on fresh data from the round before.
+#   bash scripts/deep_training.sh [OUT] [ROUNDS]     (ROUNDS 1-3, default 3; about 30 min a round on 2 CPU cores)
 set -euo pipefail
 OUT=${1:-deep-training}
-REAL=${REAL:-../shared/data/prosqa_valid.json}
+ROUNDS=${2:-3}
+REAL=$(realpath "${REAL:-../shared/data/prosqa_valid.json}")
 mkdir -p "$OUT" && cd "$OUT"
-gen() { latentsearch data prosqa "$@"; }
-gen --n 50000 --seed 7101 --exclude "$REAL" -o mix.jsonl
-gen --n 25000 --seed 7102 --depth 7 -o d7.jsonl
-gen --n 25000 --seed 7103 --depth 8 -o d8.jsonl
-gen --n 15000 --seed 7104 --depth 8 --nodes 30 -o d8n30.jsonl
-gen --n 100000 --seed 7111 --exclude "$REAL" -o mix2.jsonl
-gen --n 35000 --seed 7112 --depth 7 -o d7b.jsonl
-gen --n 35000 --seed 7113 --depth 8 -o d8b.jsonl
-gen --n 25000 --seed 7114 --depth 8 --nodes 30 -o d8n30b.jsonl
-gen --n 15000 --seed 7115 --depth 7 --nodes 30 -o d7n30.jsonl
+gen() { latentsearch data prosqa "$@" 2>/dev/null; }
+shuffled() { cat "$@" | shuf --random-source=<(yes); }
+
+# Validation (generated only): the real mix, depth 8, depth 14 / 30 nodes, depth 18 / 40 nodes.
 gen --n 2000 --seed 7105 --exclude "$REAL" -o genval.jsonl
 gen --n 300 --seed 7106 --depth 8 -o val_d8.jsonl
 gen --n 300 --seed 7107 --depth 14 --nodes 30 -o val_d14n30.jsonl
-cat mix.jsonl d7.jsonl d8.jsonl d8n30.jsonl mix2.jsonl d7b.jsonl d8b.jsonl d8n30b.jsonl d7n30.jsonl > train.jsonl
-(head -500 genval.jsonl; cat val_d8.jsonl; head -200 val_d14n30.jsonl) > val.jsonl
-latentsearch train --method coconut-no-curriculum --init prosqa-coconut --train train.jsonl --val val.jsonl \
-  --val-limit 0 -o run --max-stage 6 --mix-prob 0.3 --cover-steps --extra-thoughts 2 --epochs 1 --batch-size 256 \
-  --lr 1e-4 --warmup-steps 50 --min-lr-ratio 0.3 --save-every 200 --seed 80
+gen --n 300 --seed 7108 --depth 18 --nodes 40 -o val_d18n40.jsonl
+(head -500 genval.jsonl; cat val_d8.jsonl; head -200 val_d14n30.jsonl) > val1.jsonl
+(cat val1.jsonl; head -200 val_d18n40.jsonl) > val2.jsonl
+
+round() {  # round INIT DATA VAL EXTRA_THOUGHTS SEED WARMUP
+  latentsearch train --method coconut-no-curriculum --init "$1" --train "$2" --val "$3" --val-limit 0 \
+    -o "run$5" --max-stage 6 --mix-prob 0.3 --cover-steps --extra-thoughts "$4" --epochs 1 --batch-size 256 \
+    --lr 1e-4 --warmup-steps "$6" --min-lr-ratio 0.3 --save-every 100 --seed "$5"
+}
+
+# Round 1: 325k questions, real size and 30 nodes, 0-2 extra thoughts (1270 steps, 29 min).
+gen --n 50000 --seed 7101 --exclude "$REAL" -o r1a.jsonl
+gen --n 25000 --seed 7102 --depth 7 -o r1b.jsonl
+gen --n 25000 --seed 7103 --depth 8 -o r1c.jsonl
+gen --n 15000 --seed 7104 --depth 8 --nodes 30 -o r1d.jsonl
+gen --n 100000 --seed 7111 --exclude "$REAL" -o r1e.jsonl
+gen --n 35000 --seed 7112 --depth 7 -o r1f.jsonl
+gen --n 35000 --seed 7113 --depth 8 -o r1g.jsonl
+gen --n 25000 --seed 7114 --depth 8 --nodes 30 -o r1h.jsonl
+gen --n 15000 --seed 7115 --depth 7 --nodes 30 -o r1i.jsonl
+cat r1?.jsonl > train1.jsonl
+round prosqa-coconut train1.jsonl val1.jsonl 2 80 50
+[ "$ROUNDS" -ge 2 ] || exit 0
+
+# Round 2: 150k questions, 40-node graphs added, 0-6 extra thoughts (586 steps, 25 min).
+gen --n 50000 --seed 7201 --exclude "$REAL" -o r2a.jsonl
+gen --n 25000 --seed 7202 --depth 7 --nodes 40 -o r2b.jsonl
+gen --n 25000 --seed 7203 --depth 8 --nodes 40 -o r2c.jsonl
+gen --n 25000 --seed 7204 --depth 8 --nodes 30 -o r2d.jsonl
+gen --n 25000 --seed 7205 --depth 8 -o r2e.jsonl
+shuffled r2?.jsonl > train2.jsonl
+round run80/best train2.jsonl val2.jsonl 6 81 30
+[ "$ROUNDS" -ge 3 ] || exit 0
+
+# Round 3: 150k questions, mostly 30-40 nodes, 0-10 extra thoughts.
+gen --n 45000 --seed 7301 --exclude "$REAL" -o r3a.jsonl
+gen --n 40000 --seed 7302 --depth 8 --nodes 40 -o r3b.jsonl
+gen --n 35000 --seed 7303 --depth 8 --nodes 30 -o r3c.jsonl
+gen --n 30000 --seed 7304 --depth 7 --nodes 40 -o r3d.jsonl
+shuffled r3?.jsonl > train3.jsonl
+round run81/best train3.jsonl val2.jsonl 10 82 30
