@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # prosqa-coconut-deep: the shipped model trained further, round by round, on questions of at most 8 steps
 # with thoughts >= steps (and extra thoughts), each round one epoch on fresh data from the round before.
-#   bash scripts/deep_training.sh [OUT] [ROUNDS]     (ROUNDS 1-3, default 3; about 30 min a round on 2 CPU cores)
+#   bash scripts/deep_training.sh [OUT] [ROUNDS]     (ROUNDS 1-4, default 4; about 30 min a round on 2 CPU cores)
 set -euo pipefail
 OUT=${1:-deep-training}
-ROUNDS=${2:-3}
+ROUNDS=${2:-4}
 REAL=$(realpath "${REAL:-../shared/data/prosqa_valid.json}")
 mkdir -p "$OUT" && cd "$OUT"
 gen() { latentsearch data prosqa "$@" 2>/dev/null; }
@@ -55,3 +55,12 @@ gen --n 35000 --seed 7303 --depth 8 --nodes 30 -o r3c.jsonl
 gen --n 30000 --seed 7304 --depth 7 --nodes 40 -o r3d.jsonl
 shuffled r3?.jsonl > train3.jsonl
 round run81/best train3.jsonl val2.jsonl 10 82 30
+[ "$ROUNDS" -ge 4 ] || exit 0
+
+# Round 4: 150k questions, more of the real mix, 0-10 extra thoughts (shipped as prosqa-coconut-deep).
+gen --n 60000 --seed 7401 --exclude "$REAL" -o r4a.jsonl
+gen --n 45000 --seed 7402 --depth 8 --nodes 40 -o r4b.jsonl
+gen --n 25000 --seed 7403 --depth 8 --nodes 30 -o r4c.jsonl
+gen --n 20000 --seed 7404 --depth 7 --nodes 40 -o r4d.jsonl
+shuffled r4?.jsonl > train4.jsonl
+round run82/best train4.jsonl val2.jsonl 10 83 30
