@@ -18,10 +18,14 @@ gen --n 300 --seed 7108 --depth 18 --nodes 40 -o val_d18n40.jsonl
 (head -500 genval.jsonl; cat val_d8.jsonl; head -200 val_d14n30.jsonl) > val1.jsonl
 (cat val1.jsonl; head -200 val_d18n40.jsonl) > val2.jsonl
 
-round() {  # round INIT DATA VAL EXTRA_THOUGHTS SEED WARMUP
-  latentsearch train --method coconut-no-curriculum --init "$1" --train "$2" --val "$3" --val-limit 0 \
-    -o "run$5" --max-stage 6 --mix-prob 0.3 --cover-steps --extra-thoughts "$4" --epochs 1 --batch-size 256 \
-    --lr 1e-4 --warmup-steps "$6" --min-lr-ratio 0.3 --save-every 100 --seed "$5"
+round() {  # round N VAL EXTRA_THOUGHTS SEED WARMUP: one epoch on rN?.jsonl from the round before, into roundN/
+  local n=$1 init=prosqa-coconut
+  if [ "$n" -eq 1 ]; then cat r1?.jsonl > train1.jsonl  # round 1 ran on its files in order
+  else init=round$((n - 1))/best; shuffled r"$n"?.jsonl > "train$n.jsonl"; fi
+  latentsearch train --method coconut-no-curriculum --init "$init" --train "train$n.jsonl" --val "$2" \
+    --val-limit 0 -o "round$n" --max-stage 6 --mix-prob 0.3 --cover-steps --extra-thoughts "$3" --epochs 1 \
+    --batch-size 256 --lr 1e-4 --warmup-steps "$5" --min-lr-ratio 0.3 --save-every 100 --seed "$4"
+  [ "$ROUNDS" -gt "$n" ] || exit 0
 }
 
 # Round 1: 325k questions, real size and 30 nodes, 0-2 extra thoughts (1270 steps, 29 min).
@@ -34,9 +38,7 @@ gen --n 35000 --seed 7112 --depth 7 -o r1f.jsonl
 gen --n 35000 --seed 7113 --depth 8 -o r1g.jsonl
 gen --n 25000 --seed 7114 --depth 8 --nodes 30 -o r1h.jsonl
 gen --n 15000 --seed 7115 --depth 7 --nodes 30 -o r1i.jsonl
-cat r1?.jsonl > train1.jsonl
-round prosqa-coconut train1.jsonl val1.jsonl 2 80 50
-[ "$ROUNDS" -ge 2 ] || exit 0
+round 1 val1.jsonl 2 80 50
 
 # Round 2: 150k questions, 40-node graphs added, 0-6 extra thoughts (586 steps, 25 min).
 gen --n 50000 --seed 7201 --exclude "$REAL" -o r2a.jsonl
@@ -44,23 +46,18 @@ gen --n 25000 --seed 7202 --depth 7 --nodes 40 -o r2b.jsonl
 gen --n 25000 --seed 7203 --depth 8 --nodes 40 -o r2c.jsonl
 gen --n 25000 --seed 7204 --depth 8 --nodes 30 -o r2d.jsonl
 gen --n 25000 --seed 7205 --depth 8 -o r2e.jsonl
-shuffled r2?.jsonl > train2.jsonl
-round run80/best train2.jsonl val2.jsonl 6 81 30
-[ "$ROUNDS" -ge 3 ] || exit 0
+round 2 val2.jsonl 6 81 30
 
 # Round 3: 150k questions, mostly 30-40 nodes, 0-10 extra thoughts.
 gen --n 45000 --seed 7301 --exclude "$REAL" -o r3a.jsonl
 gen --n 40000 --seed 7302 --depth 8 --nodes 40 -o r3b.jsonl
 gen --n 35000 --seed 7303 --depth 8 --nodes 30 -o r3c.jsonl
 gen --n 30000 --seed 7304 --depth 7 --nodes 40 -o r3d.jsonl
-shuffled r3?.jsonl > train3.jsonl
-round run81/best train3.jsonl val2.jsonl 10 82 30
-[ "$ROUNDS" -ge 4 ] || exit 0
+round 3 val2.jsonl 10 82 30
 
 # Round 4: 150k questions, more of the real mix, 0-10 extra thoughts (shipped as prosqa-coconut-deep).
 gen --n 60000 --seed 7401 --exclude "$REAL" -o r4a.jsonl
 gen --n 45000 --seed 7402 --depth 8 --nodes 40 -o r4b.jsonl
 gen --n 25000 --seed 7403 --depth 8 --nodes 30 -o r4c.jsonl
 gen --n 20000 --seed 7404 --depth 7 --nodes 40 -o r4d.jsonl
-shuffled r4?.jsonl > train4.jsonl
-round run82/best train4.jsonl val2.jsonl 10 83 30
+round 4 val2.jsonl 10 83 30
