@@ -13,6 +13,7 @@ from latentsearch.data.tokenizer import Codec
 from latentsearch.errors import DatasetError
 from latentsearch.models import checkpoint as ckpt
 from latentsearch.models.factory import ModelConfig, build_model
+from latentsearch.tasks import prontoqa_gen
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +71,51 @@ def test_prontoqa_candidates_scores_and_frontiers(pronto):
     assert task.score(record.answer, record, "text") == (True, True)
     assert task.valid_path(" ".join(record.steps), record) is True
     assert task.valid_path(" ".join(record.steps[1:]), record) is False
+    # a rule cited in another of its forms is the same fact; a rule the context lacks is not
+    held, rule = record.steps[0].split(". ")
+    other_form = next(s for s in prontoqa_gen._forms(prontoqa_gen.parse(rule)) if s != rule)
+    reworded = [f"{held}. {other_form}", *record.steps[1:]]
+    assert task.valid_path(" ".join(reworded), record) is True
+    with pytest.raises(ValueError, match="does not state"):
+        prontoqa_gen.check_record({**record.to_dict(), "steps": reworded})
+    skip = prontoqa_gen.parse(record.steps[1].split(". ")[1])  # the grandparent: an is-a fact no tree states
+    leap = prontoqa_gen.say(prontoqa_gen.Fact("isa", prontoqa_gen.parse(rule).subject, skip.value))
+    with pytest.raises(ValueError, match="does not state"):
+        prontoqa_gen.check_record({**record.to_dict(), "steps": [f"{held}. {leap}", *record.steps[1:]]}, verbatim=False)
     graph = task.graph(record)
     assert graph.root == 0 and len(graph.path) == 6 and graph.path[-1] == record.target  # 5 hops up from the person
     assert "wumpuses" in task.node_words(record, 1) + task.node_words(record, 2) + [
         w for v in range(len(graph.symbols)) for w in task.node_words(record, v)]
+
+
+def coconut_format(record) -> dict:
+    """A record as Coconut's ProntoQA files carry it: their own graph fields (no edges from the person, a
+    neg_target and the chain's concepts), no "properties", no "task"."""
+    obj = record.to_dict()
+    chain = [step.split(". ")[0].split(" ")[-1] for step in record.steps[:-1]]
+    return {"question": obj["question"], "steps": obj["steps"], "answer": obj["answer"],
+            "idx_to_symbol": obj["idx_to_symbol"], "edges": [e for e in obj["edges"] if e[0] != 0],
+            "root": 0, "target": obj["target"], "neg_target": 1, "chain_concepts": chain}
+
+
+def test_coconut_format_prontoqa_files_load_with_the_ontology_rebuilt_from_their_text(pronto, tmp_path):
+    path = tmp_path / "coconut_prontoqa.json"
+    path.write_text(json.dumps([coconut_format(r) for r in pronto[:5]]))
+    loaded = load_records(path)
+    task = tasks.get("prontoqa")
+    for ours, theirs in zip(pronto, loaded):
+        assert theirs.task == "prontoqa" and theirs.has_graph
+        def named(r, nodes):
+            return [r.idx_to_symbol[v] for v in nodes]
+
+        assert sorted(map(tuple, (named(theirs, e) for e in theirs.edges))) == sorted(
+            map(tuple, (named(ours, e) for e in ours.edges)))  # the person's memberships are back
+        assert named(theirs, task.graph(theirs).path) == named(ours, task.graph(ours).path)
+        assert task.valid_path(" ".join(ours.steps), theirs) is True
+    broken = coconut_format(pronto[0]) | {"question": "Wumpuses are blorpy. " + pronto[0].question}
+    path.write_text(json.dumps([broken]))
+    with pytest.raises(DatasetError, match=r"record 0: no \"properties\".*blorpy"):
+        load_records(path)
 
 
 def test_a_prontoqa_model_trains_evaluates_and_is_probed_through_the_cli(pronto, tmp_path, capsys):

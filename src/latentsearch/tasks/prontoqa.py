@@ -4,8 +4,9 @@ True or false: Max is not bright."
 One rendering, `text` (word by word, over the generator's ~120 words). The answer is "True" or
 "False". Our generator (tasks/prontoqa_gen.py) keeps the ontology with each record -- the is-a facts as
 `edges` from the person (node 0) upwards, the property facts as `properties` -- so the frontier at
-thought k is the set of concepts k is-a hops up from the person. Files from the original generator
-(Coconut's format: question, steps, answer only) load too; they are only checked for their answer.
+thought k is the set of concepts k is-a hops up from the person. Files from the original generator load
+too: with question, steps and answer only, they are checked for their answer; in Coconut's format (its
+own graph fields, no "properties"), the ontology is rebuilt from the sentences and checked like ours.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class ProntoQA(Task):
     def parse(self, obj: dict, where: str) -> dict:
         if obj["answer"] not in gen.ANSWERS:
             raise DatasetError(f'{where}: "answer" must be "True" or "False", got {str(obj["answer"])[:40]!r}')
+        if "properties" not in obj and "idx_to_symbol" in obj:  # Coconut's files: their graph, not ours
+            obj = self._ontology_from_text(obj, where)
         graph = parse_graph(obj, where, ("root", "target"))
         if not graph:
             return {}
@@ -50,6 +53,16 @@ class ProntoQA(Task):
             raise DatasetError(f'{where}: "properties" must be a list of [node, adjective, negated], '
                                f"got {kind(properties)}")
         return {**graph, "extra": {"properties": properties}}
+
+    @staticmethod
+    def _ontology_from_text(obj: dict, where: str) -> dict:
+        """A record whose graph fields lack "properties" (Coconut's ProntoQA files, whose edges leave out the
+        person's memberships): the ontology is rebuilt from its sentences, so probes see the same graph."""
+        try:
+            return {**obj, **gen.ontology_of(obj["question"], list(obj["steps"]))}
+        except (ValueError, TypeError) as err:
+            raise DatasetError(f'{where}: no "properties", and its ontology cannot be read from its text: '
+                               f"{str(err).removeprefix('ProntoQA record: ')}") from None
 
     def check(self, record, where: str) -> None:
         """A record with its ontology: the proof is valid in it and gives the answer (gen.check_record).
@@ -82,13 +95,14 @@ class ProntoQA(Task):
         return predicted == record.answer, normalize(predicted) == normalize(record.answer)
 
     def valid_path(self, steps_text: str, record) -> bool | None:
-        """The generated steps are the chain of a valid proof of the record's conclusion."""
+        """The generated steps are the chain of a valid proof of the record's conclusion. A rule may be
+        cited in another form than the context's ("Every A is a B." for "As are Bs."): same fact."""
         if not record.has_graph:
             return None
         try:  # whatever the model wrote: not sentences at all is not a valid path either
             sentences = gen.sentences(steps_text.strip())
             steps = [" ".join(sentences[i : i + 2]) for i in range(0, len(sentences) - 1, 2)] + sentences[-1:]
-            gen.check_record({**record.to_dict(), "steps": steps})
+            gen.check_record({**record.to_dict(), "steps": steps}, verbatim=False)
         except (ValueError, KeyError):
             return False
         return True

@@ -363,6 +363,24 @@ def _split_question(question: str) -> tuple[list[str], Fact]:
     return sentences(context), fact
 
 
+def ontology_of(question: str, steps: list[str]) -> dict:
+    """The graph fields our records carry, read from a question's sentences and its proof: for files whose
+    own graph fields follow another convention (Coconut's ProntoQA files list no person edges and leave
+    some concepts out). Node 0 is the person, the concepts follow in the order the context first names them."""
+    stated, query = _split_question(question)
+    facts = [parse(sentence) for sentence in stated]
+    _require(len(steps) >= 2, f"a proof needs at least two steps, got {len(steps)}")
+    deciding = _step_pair(steps[-2], len(steps) - 2)[1]
+    mentioned = _mentioned(facts)
+    symbols = [query.subject] + list(dict.fromkeys(
+        s for f in facts for s in (f.subject, f.value) if s in mentioned and s != query.subject))
+    _require(deciding.subject in symbols, f"the proof decides on {deciding.subject}, which the context never names")
+    index = {symbol: i for i, symbol in enumerate(symbols)}
+    return {"idx_to_symbol": symbols, "root": 0, "target": index[deciding.subject],
+            "edges": [[index[f.subject], index[f.value]] for f in facts if f.kind in _MEMBER_KINDS],
+            "properties": [[index[f.subject], f.value, f.negated] for f in facts if f.kind == "property"]}
+
+
 def _as_rows(items) -> list[list]:
     return sorted(list(item) for item in items)
 
@@ -391,9 +409,11 @@ def _step_pair(step: str, i: int) -> tuple[Fact, Fact, str]:
     return parse(pair[0]), parse(pair[1]), pair[1]
 
 
-def _check_proof(steps: list[str], stated: list[str], name: str) -> Fact:
-    """Each step applies a stated rule to what the step before gave; returns the deciding rule."""
+def _check_proof(steps: list[str], stated: list[str], name: str, verbatim: bool = True) -> Fact:
+    """Each step applies a stated rule to what the step before gave; returns the deciding rule.
+    verbatim: a rule must be quoted in the context's own words, else in any of its forms."""
     _require(len(steps) >= 2, f"a proof needs at least two steps, got {len(steps)}")
+    stated_facts = {parse(sentence) for sentence in stated}
     current, rule = None, None
     for i, step in enumerate(steps[:-1]):
         held, rule, rule_text = _step_pair(step, i)
@@ -402,7 +422,8 @@ def _check_proof(steps: list[str], stated: list[str], name: str) -> Fact:
             _require(say(held) in stated, f"the chain starts at {say(held)!r}, which the context does not state")
         else:
             _require(held.value == current, f"step {i} has {name} a {held.value}; the step before gave {current}")
-        _require(rule_text in stated, f"step {i} uses {rule_text!r}, which the context does not state")
+        _require(rule_text in stated if verbatim else rule in stated_facts,
+                 f"step {i} uses {rule_text!r}, which the context does not state")
         _require(rule.subject == held.value, f"step {i} applies a rule about {rule.subject} to a {held.value}")
         wanted = "property" if i == len(steps) - 2 else "isa"
         _require(rule.kind == wanted, f"step {i} must use an {'is-a' if wanted == 'isa' else 'property'} rule")
@@ -421,15 +442,16 @@ def _derived_polarities(facts: list[Fact], name: str, adjective: str) -> list[bo
     return sorted(found)
 
 
-def check_record(record: dict) -> None:
-    """Raise ValueError unless the record is a consistent ProntoQA question with a valid proof."""
+def check_record(record: dict, verbatim: bool = True) -> None:
+    """Raise ValueError unless the record is a consistent ProntoQA question with a valid proof
+    (verbatim: whose rules quote the context word for word, as generated proofs do)."""
     _check_fields(record)
     stated, query = _split_question(record["question"])
     facts = [parse(sentence) for sentence in stated]
     index = _check_graph(record, facts)
     name = record["idx_to_symbol"][0]
     _require(query.subject == name, f"the query asks about {query.subject}, but node 0 is {name}")
-    deciding = _check_proof(record["steps"], stated, name)
+    deciding = _check_proof(record["steps"], stated, name, verbatim)
     _require(record["target"] == index[deciding.subject],
              f'"target" is node {record["target"]}, but the deciding property belongs to {deciding.subject}')
     _require(query.value == deciding.value,
