@@ -38,14 +38,14 @@ def test_demo_with_the_cot_model_writes_steps(capsys):
 
 
 def test_the_prontoqa_model_answers_fresh_questions_by_its_short_name(tmp_path, capsys):
-    """prontoqa-coconut loads by name and answers 5-hop questions it never saw (measured: 99.4% of 500).
+    """prontoqa-coconut loads by name and answers 5-hop questions it never saw (measured: 99.9% of 2,500).
 
     It decodes at its curriculum stage 5: five thoughts, then the conclusion in words."""
     assert main(["data", "prontoqa", "--n", "40", "--seed", "777", "-o", str(tmp_path / "q.jsonl")]) == 0
     capsys.readouterr()
     assert main(["eval", "prontoqa-coconut", str(tmp_path / "q.jsonl")]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["thoughts_per_answer"] == 5 and result["stage"] == 5 and result["accuracy"] >= 0.8
+    assert result["thoughts_per_answer"] == 5 and result["stage"] == 5 and result["accuracy"] >= 0.95
     assert main(["demo", "--checkpoint", "prontoqa-coconut", "--report-dir", ""]) == 0
     out = capsys.readouterr().out
     assert "True or false:" in out and "thought 5:" in out and "BFS frontier at depth 1" in out
