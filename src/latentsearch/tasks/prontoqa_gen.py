@@ -225,19 +225,19 @@ def _mentioned(facts: list[Fact]) -> set[str]:
     return {f.subject for f in facts} | {f.value for f in facts if f.kind in _MEMBER_KINDS}
 
 
+def _ontology_rows(facts: list[Fact], index: dict[str, int]) -> dict:
+    """The is-a and membership facts as `edges`, the property facts as `properties`, over node numbers."""
+    return {"edges": [[index[f.subject], index[f.value]] for f in facts if f.kind in _MEMBER_KINDS],
+            "properties": [[index[f.subject], f.value, f.negated] for f in facts if f.kind == "property"]}
+
+
 def _graph_fields(rng: random.Random, name: str, facts: list[Fact], target: str) -> dict:
     """The ontology as a graph: node 0 is the person, the concepts follow in random order."""
     concepts = sorted(_mentioned(facts) - {name})
     rng.shuffle(concepts)  # node numbers carry no hint of the chain
     symbols = [name] + concepts
     index = {symbol: i for i, symbol in enumerate(symbols)}
-    return {
-        "idx_to_symbol": symbols,
-        "edges": [[index[f.subject], index[f.value]] for f in facts if f.kind in _MEMBER_KINDS],
-        "root": 0,
-        "target": index[target],
-        "properties": [[index[f.subject], f.value, f.negated] for f in facts if f.kind == "property"],
-    }
+    return {"idx_to_symbol": symbols, "root": 0, "target": index[target], **_ontology_rows(facts, index)}
 
 
 def generate_record(rng: random.Random, config: ProntoQAConfig = ProntoQAConfig()) -> dict:
@@ -376,9 +376,7 @@ def ontology_of(question: str, steps: list[str]) -> dict:
         s for f in facts for s in (f.subject, f.value) if s in mentioned and s != query.subject))
     _require(deciding.subject in symbols, f"the proof decides on {deciding.subject}, which the context never names")
     index = {symbol: i for i, symbol in enumerate(symbols)}
-    return {"idx_to_symbol": symbols, "root": 0, "target": index[deciding.subject],
-            "edges": [[index[f.subject], index[f.value]] for f in facts if f.kind in _MEMBER_KINDS],
-            "properties": [[index[f.subject], f.value, f.negated] for f in facts if f.kind == "property"]}
+    return {"idx_to_symbol": symbols, "root": 0, "target": index[deciding.subject], **_ontology_rows(facts, index)}
 
 
 def _as_rows(items) -> list[list]:
@@ -396,10 +394,10 @@ def _check_graph(record: dict, facts: list[Fact]) -> dict[str, int]:
         for symbol in (fact.subject, fact.value) if fact.kind in _MEMBER_KINDS else (fact.subject,):
             _require(symbol in index, f"{symbol} is in the context but not in idx_to_symbol")
     _require(_mentioned(facts) == set(symbols), "idx_to_symbol names nodes that the context never mentions")
-    edges = [[index[f.subject], index[f.value]] for f in facts if f.kind in _MEMBER_KINDS]
-    _require(_as_rows(record["edges"]) == _as_rows(edges), '"edges" disagree with the is-a sentences')
-    properties = [[index[f.subject], f.value, f.negated] for f in facts if f.kind == "property"]
-    _require(_as_rows(record["properties"]) == _as_rows(properties), '"properties" disagree with the sentences')
+    stated = _ontology_rows(facts, index)
+    _require(_as_rows(record["edges"]) == _as_rows(stated["edges"]), '"edges" disagree with the is-a sentences')
+    _require(_as_rows(record["properties"]) == _as_rows(stated["properties"]),
+             '"properties" disagree with the sentences')
     return index
 
 
