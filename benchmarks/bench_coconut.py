@@ -11,7 +11,7 @@ token, no cache). Answers must be identical.
 Everything runs in this process on the same model, one after the other.
 With --precision bf16 and/or --compile MODE, the training and inference parts run again so (accel.py).
 Run: python benchmarks/bench_coconut.py [--checkpoint DIR] [--data FILE] [--thoughts 6] [--n 128] [--device cuda]
-     [--precision bf16] [--compile reduce-overhead]
+     [--threads 1] [--precision bf16] [--compile reduce-overhead]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -56,24 +57,33 @@ def synchronize(model) -> None:
         torch.cuda.synchronize(model.device)
 
 
-def time_steps(loss_fn, model, repeats: int, precision: str = "fp32") -> float:
+def time_steps(loss_fns: dict, model, repeats: int, precision: str = "fp32") -> dict[str, tuple[float, float]]:
+    """Median seconds per step of each variant, and its median ratio to the first one. The variants take
+    turns step by step, so a slow spell of a shared machine hits them alike: on a 2-core VM, timing them
+    one block after the other moved the ratio by 0.2."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
 
-    def one_step():
+    def one_step(loss_fn) -> float:
+        synchronize(model)
+        start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         with accel.autocast(model.device, precision):
             loss = loss_fn()
         loss.backward()
         optimizer.step()
+        synchronize(model)
+        return time.perf_counter() - start
 
-    for _ in range(3):  # warm-up: allocator, kernels, optimizer state, compilation
-        one_step()
-    synchronize(model)
-    start = time.perf_counter()
+    for loss_fn in loss_fns.values():  # warm-up: allocator, kernels, optimizer state, compilation
+        for _ in range(3):
+            one_step(loss_fn)
+    times = {name: [] for name in loss_fns}
     for _ in range(repeats):
-        one_step()
-    synchronize(model)
-    return (time.perf_counter() - start) / repeats
+        for name, loss_fn in loss_fns.items():
+            times[name].append(one_step(loss_fn))
+    base = times[next(iter(loss_fns))]
+    return {name: (statistics.median(ts), statistics.median(t / b for t, b in zip(ts, base)))
+            for name, ts in times.items()}
 
 
 def bench_training(model, recipe, examples, thoughts: int, batch: int, repeats: int, precision: str = "fp32",
@@ -86,13 +96,15 @@ def bench_training(model, recipe, examples, thoughts: int, batch: int, repeats: 
     latent_batch, flat_batch = (
         {k: v.to(model.device) for k, v in collate(batch, 0, thought).items()}
         for batch, thought in ((items, recipe.special.thought), (flat, 0)))
-    plain = time_steps(lambda: loss(flat_batch), model, repeats, precision)
-    rows = {"plain": plain, "cached (ours)": time_steps(lambda: loss(latent_batch), model, repeats, precision)}
-    if not label:  # the slow reference once, in the plain setting
-        rows["recompute"] = time_steps(lambda: recompute_loss(model, items), model, max(1, repeats // 4))
-    print(f"\ntraining step, batch {batch}, {thoughts} thoughts{label} (ms per step; ratio to plain)")
-    for name, seconds in rows.items():
-        print(f"  {name:<14} {seconds * 1000:8.1f} ms  {seconds / plain:5.2f}x")
+    variants = {"plain": lambda: loss(flat_batch), "cached (ours)": lambda: loss(latent_batch)}
+    rows = time_steps(variants, model, repeats, precision)
+    if not label:  # the slow reference a few times, in the plain setting
+        recompute = {"plain": variants["plain"], "recompute": lambda: recompute_loss(model, items)}
+        rows["recompute"] = time_steps(recompute, model, max(1, repeats // 4))["recompute"]
+    print(f"\ntraining step, batch {batch}, {thoughts} thoughts{label} (median ms per step; median ratio to the "
+          f"plain step next to it)")
+    for name, (seconds, ratio) in rows.items():
+        print(f"  {name:<14} {seconds * 1000:8.1f} ms  {ratio:5.2f}x")
 
 
 @torch.no_grad()
@@ -158,9 +170,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32, help="training batch size")
     parser.add_argument("--repeats", type=int, default=20, help="training steps timed per variant")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's own)")
     parser.add_argument("--precision", default="fp32", choices=accel.PRECISIONS, help="then again in this precision")
     parser.add_argument("--compile", default="off", choices=accel.COMPILE_MODES, help="then again compiled so")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model, codec, meta = load_checkpoint(args.checkpoint)
     model.to(args.device)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # prosqa-coconut-deep: the shipped model trained further, round by round, on questions of at most 8 steps
 # with thoughts >= steps (and extra thoughts), each round one epoch on fresh data from the round before.
-#   bash scripts/deep_training.sh [OUT] [ROUNDS]     (ROUNDS 1-4, default 4; about 30 min a round on 2 CPU cores)
+#   bash scripts/deep_training.sh [OUT] [ROUNDS]     (ROUNDS 1-5, default 4; about 30 min a round on 2 CPU cores)
 set -euo pipefail
 OUT=${1:-deep-training}
 ROUNDS=${2:-4}
@@ -18,13 +18,13 @@ gen --n 300 --seed 7108 --depth 18 --nodes 40 -o val_d18n40.jsonl
 (head -500 genval.jsonl; cat val_d8.jsonl; head -200 val_d14n30.jsonl) > val1.jsonl
 (cat val1.jsonl; head -200 val_d18n40.jsonl) > val2.jsonl
 
-round() {  # round N VAL EXTRA_THOUGHTS SEED WARMUP: one epoch on rN?.jsonl from the round before, into roundN/
+round() {  # round N VAL EXTRA_THOUGHTS SEED WARMUP [TRAIN_ARGS]: one epoch on rN?.jsonl from the round before
   local n=$1 init=prosqa-coconut
   if [ "$n" -eq 1 ]; then cat r1?.jsonl > train1.jsonl  # round 1 ran on its files in order
   else init=round$((n - 1))/best; shuffled r"$n"?.jsonl > "train$n.jsonl"; fi
   latentsearch train --method coconut-no-curriculum --init "$init" --train "train$n.jsonl" --val "$2" \
     --val-limit 0 -o "round$n" --max-stage 6 --mix-prob 0.3 --cover-steps --extra-thoughts "$3" --epochs 1 \
-    --batch-size 256 --lr 1e-4 --warmup-steps "$5" --min-lr-ratio 0.3 --save-every 100 --seed "$4"
+    --batch-size 256 --lr 1e-4 --warmup-steps "$5" --min-lr-ratio 0.3 --save-every 100 --seed "$4" "${@:6}"
   [ "$ROUNDS" -gt "$n" ] || exit 0
 }
 
@@ -61,3 +61,10 @@ gen --n 45000 --seed 7402 --depth 8 --nodes 40 -o r4b.jsonl
 gen --n 25000 --seed 7403 --depth 8 --nodes 30 -o r4c.jsonl
 gen --n 20000 --seed 7404 --depth 7 --nodes 40 -o r4d.jsonl
 round 4 val2.jsonl 10 83 30
+
+# Round 5: round 4's data mix on fresh seeds, the model grown by one identity block (4 layers), lr 2e-4.
+gen --n 60000 --seed 7501 --exclude "$REAL" -o r5a.jsonl
+gen --n 45000 --seed 7502 --depth 8 --nodes 40 -o r5b.jsonl
+gen --n 25000 --seed 7503 --depth 8 --nodes 30 -o r5c.jsonl
+gen --n 20000 --seed 7504 --depth 7 --nodes 40 -o r5d.jsonl
+round 5 val2.jsonl 10 84 30 --add-layers 1 --lr 2e-4
