@@ -108,3 +108,30 @@ def test_probe_thinks_as_long_as_eval_by_default(tmp_path, capsys, small_records
                  "-o", str(tmp_path / "p")]) == 0
     result = json.loads((tmp_path / "p" / "probe.json").read_text())
     assert result["thoughts"] == eval_thoughts == 3 and len(result["frontier"]) == 3
+
+
+def test_probe_without_the_plot_extra_writes_its_json_and_says_why_no_figures(tmp_path, monkeypatch, capsys):
+    """Without matplotlib a probe (or reproduce's last phase, hours in) used to end in an ImportError."""
+    import importlib.util
+
+    from latentsearch.probe import plots, run
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else
+                        real_find_spec(name, *a))
+    assert plots.plot_libraries_missing() == ["matplotlib"]
+    written = run.write_probe({"accuracy": 1.0, "frontier": []}, tmp_path / "p")
+    assert written == [tmp_path / "p" / "probe.json"]
+    assert sorted(f.name for f in (tmp_path / "p").iterdir()) == ["probe.json"]
+    assert "matplotlib not installed" in capsys.readouterr().err
+
+
+def test_search_tree_without_the_plot_extra_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    from latentsearch.probe import plots
+
+    monkeypatch.setattr(plots, "plot_libraries_missing", lambda: ["networkx"])
+    tree = tmp_path / "t.svg"
+    assert main(["search", "--model", str(tmp_path / "no-such-model"), "--tree", str(tree), "Rex"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--tree needs networkx" in err and "latentsearch[plot]" in err
+    assert not tree.exists()

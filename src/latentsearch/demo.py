@@ -3,7 +3,6 @@ each continuous thought beside the true BFS frontier, and write the HTML report.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
@@ -79,7 +78,7 @@ def _write_report(model, codec, recipe, records: list[Record], folder: str, valu
     start = time.perf_counter()
     result = probe(model, codec, records, recipe, recipe.curriculum.final_stage, trees=1, progress=True,
                    valuer=valuer, source=source)
-    write_probe(result, folder, plots=importlib.util.find_spec("matplotlib") is not None, figures=1)
+    write_probe(result, folder, figures=1)
     path = write_report(folder, Path(folder) / "report.html")
     print(f"\nReport on {len(records)} questions (this one first): {path.resolve()} "
           f"({time.perf_counter() - start:.1f}s; open it in a browser)")

@@ -169,12 +169,15 @@ def run_search(args) -> int:
     from latentsearch.io import check_output
     from latentsearch.models.factory import check_context
     from latentsearch.models.lm import load_lm
+    from latentsearch.probe.plots import plot_libraries_missing
     from latentsearch.search import Context
     from latentsearch.search.engine import Engine
     from latentsearch.search.registry import get
 
     if args.tree:
         check_output(args.tree)
+        if missing := plot_libraries_missing():
+            raise ValueError(f"--tree needs {' and '.join(missing)}: pip install 'latentsearch[plot]'")
     algo = get(args.algo)
     config = algo.make_config(**search_options(args, algo))
     if args.keywords and not args.hmm:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import io
 import math
 
+from latentsearch.probe.plots import pyplot
+
 FORMATS = ("svg", "png")
 PROB_FLOOR = 1e-4  # the colour scale's lower end: smaller probabilities get the palest colour
 MAX_PER_ROW = 6
@@ -34,18 +36,9 @@ GREY = "#8a8a8a"
 RC = {"svg.fonttype": "none", "svg.hashsalt": "latentsearch", "font.size": 8}
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _to_bytes(fig, fmt: str) -> bytes:
     """The figure's bytes in `fmt`, text kept as text in SVG; the figure is closed."""
-    plt = _pyplot()
+    plt = pyplot()
     try:
         buf = io.BytesIO()
         metadata = {"Date": None} if fmt == "svg" else None
@@ -207,7 +200,7 @@ def thoughts_on_graph(graph: dict, thought_probs: list[list[float]], path, *, ti
     _check_fmt(fmt)
     path = [int(v) for v in (path if path is not None else [])]
     n = _check_graph(graph, thought_probs, path)
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib import cm, colors
 
     layers = _layers(graph, n)
@@ -409,7 +402,7 @@ def search_tree(tree: dict, labels: list[str], chosen: list[int], *, max_nodes: 
     if max_nodes < 1:
         raise ValueError(f"search_tree: max_nodes must be at least 1, not {max_nodes}")
     n = _check_tree(tree, labels, chosen)
-    plt = _pyplot()
+    plt = pyplot()
 
     parent = [int(p) for p in tree["parent"]]
     scores = [_score(s) for s in tree["score"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from pathlib import Path
 
@@ -12,7 +13,16 @@ COLOURS = {"frontier": "#d62728", "reached": "#1f77b4", "later": "#ff7f0e", "unr
            "target": "#2ca02c", "distractor": "#9467bd"}
 
 
-def _pyplot():
+PLOT_EXTRA = ("matplotlib", "networkx")  # the `plot` extra: every figure of the package needs one or both
+
+
+def plot_libraries_missing() -> list[str]:
+    """The `plot` extra's libraries that are not installed: a figure is then skipped or refused, checked
+    before the work it would end, not left to fail after it."""
+    return [name for name in PLOT_EXTRA if importlib.util.find_spec(name) is None]
+
+
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,7 +33,7 @@ def _pyplot():
 
 def plot_frontier(result: dict, path: Path) -> Path:
     """Per-node and total LM-head mass on each BFS class, by thought index."""
-    plt = _pyplot()
+    plt = pyplot()
     ks = list(range(1, len(result["frontier"]) + 1))
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, key, title in ((axes[0], "mass_per_node", "mass per node"), (axes[1], "mass", "total mass")):
@@ -43,7 +53,7 @@ def plot_frontier(result: dict, path: Path) -> Path:
 
 def plot_path_classes(result: dict, path: Path) -> Path:
     """Stacked shares of Coconut's path classes when language is forced after k thoughts."""
-    plt = _pyplot()
+    plt = pyplot()
     ks = sorted(result["path_classes"], key=int)
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     bottom = [0.0] * len(ks)
@@ -61,7 +71,7 @@ def plot_path_classes(result: dict, path: Path) -> Path:
 
 def plot_accuracy_vs_passes(rows: list[dict], path: Path) -> Path:
     """One point per algorithm: accuracy against forward passes per question."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for row in rows:
         ax.scatter(row["forward_passes"], row["accuracy"] * 100)
@@ -78,5 +88,5 @@ def save_figure(fig, path: Path) -> None:
     """PNG bytes in memory, then an atomic write: a crash never leaves half an image."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     atomic_write_bytes(path, buffer.getvalue())

@@ -11,6 +11,7 @@ a page.
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from latentsearch.latent.specs import LatentOptions
 from latentsearch.methods import Recipe
 from latentsearch.probe.frontier import CANDIDATES, CLASSES, REFERENCES, frontier_mass, total_variation
 from latentsearch.probe.lens import lens_logits, read
+from latentsearch.probe.plots import plot_libraries_missing
 from latentsearch.search import beam_search
 from latentsearch.tasks.graphs import bfs_frontiers
 
@@ -154,7 +156,11 @@ def write_probe(result: dict, folder: str | Path, plots: bool = True, figures: i
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_json(folder / "probe.json", strict_json(result))
     written = [folder / "probe.json"]
-    if plots:
+    missing = plot_libraries_missing() if plots else []
+    if missing:
+        print(f"note: no figures in {folder}: {' and '.join(missing)} not installed "
+              "(pip install 'latentsearch[plot]')", file=sys.stderr)
+    if plots and not missing:
         from latentsearch.probe.plots import plot_frontier, plot_path_classes
 
         written.append(plot_frontier(result, folder / "frontier_mass.png"))
