@@ -2,8 +2,9 @@
 
 Training: one optimizer step on the same batch of ProsQA items with k thoughts, three ways --
   plain      the same tokens as one ordinary pass (thoughts shown as a <thought> token): the floor;
-  cached     ours: the prompt pass, one single-position pass per thought sharing the KV cache, one
-             pass over the rest;
+  cached     ours: the prompt pass, one single-position pass per thought but the last, which shares
+             the pass over the rest; the KV cache preallocated and written in place (kv.growing_cache);
+  cat-cache  the same before those two changes: every thought its own pass, the cache grown by torch.cat;
   recompute  each thought re-runs the whole prefix without a cache, then one full pass.
 Inference: examples/s of our batched latent inference (batch 64, KV cache) vs a reference written
 here (batch 1, the whole sequence -- thoughts included -- re-run for every thought and every answer
@@ -29,7 +30,8 @@ import torch.nn.functional as F
 from latentsearch import accel
 from latentsearch.data.examples import IGNORE, encode_records
 from latentsearch.data.schema import load_records
-from latentsearch.latent.thoughts import latent_generate
+from latentsearch.decode import prefill_padded, step
+from latentsearch.latent.thoughts import latent_generate, think
 from latentsearch.methods import Item, Recipe
 from latentsearch.models.checkpoint import load_checkpoint
 from latentsearch.train.loss import ItemLoss, collate
@@ -50,6 +52,16 @@ def recompute_loss(model, items: list[Item]) -> torch.Tensor:
         labels = torch.tensor([IGNORE] * (len(item) - len(item.target)) + list(item.target), device=device)
         total = total + F.cross_entropy(model(inputs_embeds=embeds).logits[0, :-1], labels[1:], reduction="sum")
     return total
+
+
+def cat_cache_loss(model, batch) -> torch.Tensor:
+    """ItemLoss as it was: the cache transformers makes (grown by torch.cat), one pass per thought, then the suffix."""
+    state = think(model, prefill_padded(model, batch["prefix_ids"], batch["prefix_mask"]), batch["n_thoughts"])
+    mask = torch.cat([state.mask, torch.ones_like(batch["suffix"])], dim=1)
+    pos = state.next_pos + torch.arange(batch["suffix"].shape[1], device=mask.device)
+    hidden, _ = step(model, mask, model.get_input_embeddings()(batch["suffix"]), pos, state.cache)
+    logits = torch.cat([state.logits[:, None], model.get_output_embeddings()(hidden[:, :-1])], dim=1)
+    return F.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE, reduction="sum")
 
 
 def synchronize(model) -> None:
@@ -96,7 +108,8 @@ def bench_training(model, recipe, examples, thoughts: int, batch: int, repeats: 
     latent_batch, flat_batch = (
         {k: v.to(model.device) for k, v in collate(batch, 0, thought).items()}
         for batch, thought in ((items, recipe.special.thought), (flat, 0)))
-    variants = {"plain": lambda: loss(flat_batch), "cached (ours)": lambda: loss(latent_batch)}
+    variants = {"plain": lambda: loss(flat_batch), "cached (ours)": lambda: loss(latent_batch),
+                "cat-cache": lambda: cat_cache_loss(model, latent_batch)}
     rows = time_steps(variants, model, repeats, precision)
     if not label:  # the slow reference a few times, in the plain setting
         recompute = {"plain": variants["plain"], "recompute": lambda: recompute_loss(model, items)}

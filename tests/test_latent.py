@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from latentsearch.decode import prefill
+from latentsearch.decode import prefill, prefill_padded
+from latentsearch.kv import GrowingLayer, growing_cache, left_pad
 from latentsearch.latent.thoughts import answer_after_thoughts, think
 from latentsearch.models.factory import FAMILIES, ModelConfig, build_model
 
@@ -80,3 +81,31 @@ def test_a_static_cache_gives_the_answers_of_a_growing_one():
     static, s_state = answer_after_thoughts(model, prompts, [3, 1, 2], [3], 1, 0, 6, static=True)
     assert grown == static and type(s_state.cache).__name__ == "StaticCache"
     torch.testing.assert_close(g_state.thoughts, s_state.thoughts, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_growing_cache_equals_the_cat_cache_bit_for_bit(family):
+    """Training writes each pass's keys into preallocated buffers instead of torch.cat: same loss, same grads."""
+    model = tiny(family).train()
+    ids, mask = left_pad(PROMPTS, 0)
+
+    def loss_and_grads(cache):
+        state = think(model, prefill_padded(model, ids, mask, cache=cache), THOUGHTS)
+        loss = (state.logits.logsumexp(-1) + state.thoughts.square().mean()).sum()
+        return loss, torch.autograd.grad(loss, list(model.parameters()), allow_unused=True)
+
+    torch.manual_seed(0)  # dropout draws the same masks in both runs
+    plain, plain_grads = loss_and_grads(None)
+    torch.manual_seed(0)
+    cache = growing_cache(model.config, ids.shape[1] + max(THOUGHTS))
+    assert all(isinstance(layer, GrowingLayer) for layer in cache.layers)
+    grown, grown_grads = loss_and_grads(cache)
+    assert torch.equal(grown, plain)
+    assert all((g is None and r is None) or torch.equal(g, r) for g, r in zip(grown_grads, plain_grads))
+
+
+def test_the_growing_cache_refuses_a_pass_that_does_not_fit():
+    model = tiny("gpt2")
+    ids, mask = left_pad(PROMPTS, 0)
+    with pytest.raises(ValueError, match="holds 8 positions"):
+        think(model, prefill_padded(model, ids, mask, cache=growing_cache(model.config, 8)), THOUGHTS)

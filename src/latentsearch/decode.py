@@ -51,9 +51,11 @@ def prefill(model, prompts: list[list[int]], pad_id: int, room: int = 0) -> Deco
     return prefill_padded(model, ids.to(model.device), mask.to(model.device), room)
 
 
-def prefill_padded(model, ids: torch.Tensor, mask: torch.Tensor, room: int = 0) -> DecodeState:
-    """The prompt pass over left-padded `ids` (batch, width) with its attention `mask`."""
-    cache = static_cache(model, ids.shape[1] + room) if room else None
+def prefill_padded(model, ids: torch.Tensor, mask: torch.Tensor, room: int = 0, cache=None) -> DecodeState:
+    """The prompt pass over left-padded `ids` (batch, width) with its attention `mask`; `cache` (empty)
+    replaces the one the model would make."""
+    if room:
+        cache = static_cache(model, ids.shape[1] + room)
     hidden, cache = step(model, mask, model.get_input_embeddings()(ids), positions(mask), cache)
     last = hidden[:, -1]
     no_thoughts = last.new_zeros(len(ids), 0, last.shape[-1])

@@ -5,6 +5,7 @@ attention mask, and the last position's log-probabilities and hidden state. A ro
 object with `.block` and `.row` (the search engine's and the latent space's nodes hold one).
 `gather` builds the cache of a new batch from rows of several blocks (left-padding the shorter
 ones, masked), and `make` wraps tensors as a transformers cache without copying them.
+`growing_cache` is the training cache: preallocated and written pass by pass, safe for backward.
 Rows of different lengths are left-padded; position ids come from the mask, so every row sees
 exactly the positions it would see alone.
 """
@@ -101,4 +102,62 @@ def make(config, keys: list[torch.Tensor], values: list[torch.Tensor]) -> Dynami
     for layer, k, v in zip(cache.layers, keys, values):
         layer.lazy_initialization(k, v)
         layer.keys, layer.values = k, v
+    return cache
+
+
+class _Append(torch.autograd.Function):
+    """`past` followed by `new`, written into the buffer that already holds `past` (no copy of `past`).
+
+    The result is a fresh tensor over the buffer's storage, not an autograd view of it: later appends
+    write positions past its end, which it does not cover, so what earlier passes saved for backward
+    stays valid. The gradient splits exactly as torch.cat's would.
+    """
+
+    @staticmethod
+    def forward(ctx, past: torch.Tensor, new: torch.Tensor, buffer: torch.Tensor) -> torch.Tensor:
+        start, end = past.shape[-2], past.shape[-2] + new.shape[-2]
+        buffer[:, :, start:end].copy_(new)
+        ctx.start = start
+        size = (*buffer.shape[:2], end, buffer.shape[3])
+        alias = torch.empty(0, dtype=buffer.dtype, device=buffer.device)
+        return alias.set_(buffer.untyped_storage(), buffer.storage_offset(), size, buffer.stride())
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return grad[:, :, : ctx.start], grad[:, :, ctx.start :], None
+
+
+class GrowingLayer(DynamicLayer):
+    """A DynamicLayer whose keys and values live in buffers preallocated for `length` positions: each
+    pass writes only its new positions, where torch.cat would copy the whole cache (training, where
+    the in-place writes of transformers' StaticCache would break backward)."""
+
+    def __init__(self, length: int):
+        super().__init__()
+        self.length = length
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        super().lazy_initialization(key_states, value_states)
+        shape = lambda t: (*t.shape[:2], self.length, t.shape[3])  # noqa: E731
+        self._buffers = (key_states.new_empty(shape(key_states)), value_states.new_empty(shape(value_states)))
+        self.keys, self.values = (b[:, :, :0] for b in self._buffers)
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        if torch.compiler.is_compiling():  # compiled passes cannot trace set_(): they grow by cat, as before
+            return super().update(key_states, value_states, *args, **kwargs)
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        if self.keys.shape[-2] + key_states.shape[-2] > self.length:
+            raise ValueError(f"the cache holds {self.length} positions; this pass would need "
+                             f"{self.keys.shape[-2] + key_states.shape[-2]}")
+        self.keys = _Append.apply(self.keys, key_states, self._buffers[0])
+        self.values = _Append.apply(self.values, value_states, self._buffers[1])
+        return self.keys, self.values
+
+
+def growing_cache(config, length: int) -> DynamicCache:
+    """A DynamicCache of GrowingLayers, `length` positions each; sliding-window models keep their own."""
+    cache = DynamicCache(config=config)
+    if all(type(layer) is DynamicLayer for layer in cache.layers):
+        cache.layers = [GrowingLayer(length) for _ in cache.layers]
     return cache

@@ -35,15 +35,40 @@ def think(model, state: DecodeState, n_thoughts: list[int]) -> DecodeState:
     return DecodeState(logits, hidden, stacked, cache, mask, pos, state.forward_passes + total)
 
 
-def continue_with(model, state: DecodeState, tokens: torch.Tensor) -> torch.Tensor:
-    """Hidden states of `tokens` (batch, length) appended after the state, in one pass (training).
+def think_then_feed(model, state: DecodeState, n_thoughts: list[int], tokens: torch.Tensor
+                    ) -> tuple[DecodeState, torch.Tensor]:
+    """think(), then `tokens` (batch, length) appended to every row, with the last thought fed in the
+    tokens' pass: nothing after it depends on its output but the tokens, and every pass costs a fixed
+    overhead that one ordinary pass over the same positions would not pay.
 
-    Right padding in `tokens` is harmless: causal attention keeps it after every real token.
+    Returns the state after the tokens (its `thoughts`: every vector fed back) and the hidden states
+    (batch, 1 + length, d_model): the state after the last thought, then every token's. Right padding
+    in `tokens` is harmless: causal attention keeps it after every real token.
     """
-    mask = torch.cat([state.mask, torch.ones_like(tokens)], dim=1)  # the whole suffix at once
-    pos = state.next_pos + torch.arange(tokens.shape[1], device=tokens.device)
-    hidden, _ = step(model, mask, model.get_input_embeddings()(tokens), pos, state.cache)
-    return hidden
+    counts = torch.as_tensor(n_thoughts, device=state.hidden.device)
+    thinks = bool(len(n_thoughts)) and int(counts.max()) > 0
+    if thinks:
+        state = think(model, state, (counts - 1).clamp(min=0).tolist())  # every step but the last
+    last = (counts > 0).to(state.mask.dtype)[:, None]  # rows that think at the last step (thoughts are right-aligned)
+    ones = torch.ones_like(tokens, dtype=state.mask.dtype)
+    steps = torch.arange(tokens.shape[1], device=tokens.device)
+    embeds = model.get_input_embeddings()(tokens)
+    if thinks:
+        mask = torch.cat([state.mask, last, ones], dim=1)
+        pos = state.next_pos + torch.cat([torch.zeros_like(last), last + steps], dim=1)
+        embeds = torch.cat([state.hidden[:, None], embeds], dim=1)
+    else:
+        mask, pos = torch.cat([state.mask, ones], dim=1), state.next_pos + steps
+    out, cache = step(model, mask, embeds, pos, state.cache)
+    if thinks:
+        fed = torch.where(last.bool(), state.hidden, torch.zeros_like(state.hidden))  # as think() records it
+        thoughts = torch.cat([state.thoughts, fed[:, None]], dim=1)
+        hidden = torch.cat([torch.where(last.bool(), out[:, 0], state.hidden)[:, None], out[:, 1:]], dim=1)
+    else:
+        thoughts, hidden = state.thoughts, torch.cat([state.hidden[:, None], out], dim=1)
+    next_pos = state.next_pos + last * thinks + tokens.shape[1]
+    return DecodeState(model.get_output_embeddings()(hidden[:, -1]), hidden[:, -1], thoughts, cache, mask, next_pos,
+                       state.forward_passes + 1), hidden
 
 
 @torch.no_grad()
@@ -51,14 +76,17 @@ def answer_after_thoughts(model, prompts, n_thoughts, after: list[int], eos_id: 
                           max_new_tokens: int = 16, static: bool = True) -> tuple[list[list[int]], DecodeState]:
     """Prompt (ending with <bot>) -> thoughts -> `after` (e.g. [<eot>]) -> greedy tokens until <eos>.
 
-    Returns the generated tokens of every row and the state right after the thoughts, whose
-    `thoughts` are the vectors fed back (for probing). `static`: preallocate the KV cache for all of it.
+    Returns the generated tokens of every row and the last state, whose `thoughts` are the vectors
+    fed back (for probing). `static`: preallocate the KV cache for all of it.
     """
     room = max(n_thoughts) + len(after) + max_new_tokens if static and len(n_thoughts) else 0
-    thought_state = think(model, prefill(model, prompts, pad_id, room), n_thoughts)
-    rows, state = continue_greedy(model, thought_state, after, eos_id, pad_id, max_new_tokens)
-    thought_state.forward_passes = state.forward_passes
-    return rows, thought_state
+    state = prefill(model, prompts, pad_id, room)
+    if after:
+        tokens = torch.tensor([after] * len(prompts), device=state.hidden.device)
+        state, _ = think_then_feed(model, state, n_thoughts, tokens)
+    else:
+        state = think(model, state, n_thoughts)
+    return continue_greedy(model, state, [], eos_id, pad_id, max_new_tokens)
 
 
 def latent_generate(model, prompts, n_thoughts, after, eos_id, pad_id, max_new_tokens=16, batch_size=64,

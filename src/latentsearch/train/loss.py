@@ -1,8 +1,9 @@
 """The training loss of a batch of items, as a module so that DistributedDataParallel can wrap it.
 
 A batch without thoughts is one plain pass over right-padded sequences. A batch with thoughts is
-the prompt pass, one pass per thought (sharing the prompt's KV cache), and one pass over `after` +
-target; the loss is on the target tokens only, and gradients flow through every thought.
+the prompt pass, one pass per thought but the last, and one pass over the last thought, `after` and
+the target, all sharing one KV cache preallocated for them (kv.growing_cache); the loss is on the
+target tokens only, and gradients flow through every thought.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import torch.nn.functional as F
 
 from latentsearch.data.examples import IGNORE, Sequence
 from latentsearch.decode import prefill_padded
-from latentsearch.kv import left_pad
-from latentsearch.latent.thoughts import continue_with, think
+from latentsearch.kv import growing_cache, left_pad
+from latentsearch.latent.thoughts import think_then_feed
 from latentsearch.methods import Item
 
 
@@ -62,11 +63,12 @@ class ItemLoss(torch.nn.Module):
             logits = model(input_ids=batch["ids"]).logits[:, :-1]
             labels = batch["labels"][:, 1:]
         else:
-            state = prefill_padded(model, batch["prefix_ids"], batch["prefix_mask"])
-            state = think(model, state, batch["n_thoughts"])
-            hidden = continue_with(model, state, batch["suffix"])
-            # The state after the last thought predicts the first suffix token, suffix[j] predicts j+1.
-            logits = torch.cat([state.logits[:, None], model.get_output_embeddings()(hidden[:, :-1])], dim=1)
+            length = batch["prefix_ids"].shape[1] + int(batch["n_thoughts"].max()) + batch["suffix"].shape[1]
+            state = prefill_padded(model, batch["prefix_ids"], batch["prefix_mask"],
+                                   cache=growing_cache(model.config, length))
+            _, hidden = think_then_feed(model, state, batch["n_thoughts"], batch["suffix"])
+            # hidden[:, 0], the state after the last thought, predicts suffix[0]; suffix[j] predicts j + 1.
+            logits = model.get_output_embeddings()(hidden[:, :-1])
             labels = batch["labels"]
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
                                ignore_index=IGNORE, reduction="sum")
