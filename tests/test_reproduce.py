@@ -33,3 +33,31 @@ def test_a_budget_stops_each_phase_at_its_share(tmp_path, capsys):
     cot = json.loads((out / "cot" / "done.json").read_text())
     assert cot["stopped_by_budget"] and cot["epochs"] == 0
     assert json.loads((out / "summary.json").read_text())["chosen"]
+
+
+def test_a_folder_of_other_files_is_refused_and_left_as_it_was(tmp_path, capsys):
+    """`-o` naming a folder of one's own (say with a data/ of one's own) would have its files replaced."""
+    mine = tmp_path / "project"
+    (mine / "data").mkdir(parents=True)
+    (mine / "data" / "train.jsonl").write_text("my own data\n")
+    assert main(["reproduce", "prosqa", "-o", str(mine), "--quick"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not a reproduce run" in err[0] and "'data'" in err[0], err
+    assert sorted(p.name for p in mine.rglob("*")) == ["data", "train.jsonl"]  # no .lock, no mark
+    assert (mine / "data" / "train.jsonl").read_text() == "my own data\n"
+
+
+def test_a_run_resumes_only_with_its_own_settings(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "reproduce.json").write_text(json.dumps({"task": "prosqa", "schedule": "quick", "seed": 0,
+                                                    "real_sha256": "", "precision": "fp32", "compile": "off"}))
+    (out / "data").mkdir()  # as if a run had begun there
+    assert main(["reproduce", "prosqa", "-o", str(out), "--quick", "--seed", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "seed = 0, not 1" in err[0], err
+    (out / "reproduce.json").write_text('{"task": "prosqa", ')  # a damaged mark
+    assert main(["reproduce", "prosqa", "-o", str(out), "--quick"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "reproduce.json: not JSON" in err[0], err
+    assert sorted(p.name for p in out.iterdir()) == ["data", "reproduce.json"]

@@ -12,12 +12,13 @@ checkpoint). With a time budget every training phase gets its share of it and st
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from latentsearch.io import atomic_write_json
+from latentsearch.io import FolderLock, atomic_write_json, read_text
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Phase:
 
 @dataclass(frozen=True)
 class Schedule:
+    name: str  # how `reproduce` names it (SCHEDULES)
     data: dict  # name -> (questions, seed): generated with the real distribution, the real split excluded
     phases: tuple[Phase, ...]
     layers: int = 2  # the fresh model: GPT-2 family, 128-d, 4 heads
@@ -53,6 +55,7 @@ class Schedule:
 # Measured on the 2-core CPU (docs/reproduce.md): CoT escapes its edge-following plateau after about 12k
 # steps of 32; one curriculum epoch at batch 256 takes about 5 minutes; a grown 3-layer step costs 1.5x.
 CPU = Schedule(
+    name="cpu",
     data={"train": (100_000, 1), "fresh": (200_000, 2), "fresh2": (200_000, 3)},
     phases=(
         Phase("cot", "cot", "train", epochs=8, minutes=30),
@@ -64,7 +67,7 @@ CPU = Schedule(
               lr=2e-4, warmup_steps=100, mix_prob=0.3, add_layers=1),
     ),
 )
-GPU = replace(CPU, data={"train": (100_000, 1), "fresh": (600_000, 2)}, phases=(
+GPU = replace(CPU, name="gpu", data={"train": (100_000, 1), "fresh": (600_000, 2)}, phases=(
     Phase("cot", "cot", "train", epochs=16, minutes=2.5, batch_size=64, lr=2e-3),
     Phase("curriculum", "coconut", "train", epochs=24, minutes=4, init="cot", batch_size=256, epochs_per_stage=2,
           mix_prob=0.3, min_lr_ratio=0.3),
@@ -72,7 +75,7 @@ GPU = replace(CPU, data={"train": (100_000, 1), "fresh": (600_000, 2)}, phases=(
           lr=2e-4, mix_prob=0.3, add_layers=1),
 ))
 QUICK = Schedule(  # the same code path in a few minutes, for CI and the docs (not a good model)
-    data={"train": (300, 1), "fresh": (300, 2)}, val=50, choose=50, layers=1, d_model=32,
+    name="quick", data={"train": (300, 1), "fresh": (300, 2)}, val=50, choose=50, layers=1, d_model=32,
     phases=(Phase("cot", "cot", "train", epochs=2, minutes=1),
             Phase("curriculum", "coconut", "train", epochs=3, minutes=1, init="cot", mix_prob=0.3,
                   epochs_per_stage=1),
@@ -80,6 +83,7 @@ QUICK = Schedule(  # the same code path in a few minutes, for CI and the docs (n
                   add_layers=1, mix_prob=0.3)),
 )
 SCHEDULES = {"cpu": CPU, "gpu": GPU, "quick": QUICK}
+MARK = "reproduce.json"  # a run folder's settings: a folder without it is not ours to write in
 FINAL_MINUTES = 5  # of a budget, kept for choosing, the real-split eval and the report
 LATENT = {"coconut", "coconut-no-curriculum"}
 
@@ -100,14 +104,43 @@ class Reproduction:
     def run(self) -> dict:
         started = time.time()
         end = started + 60 * (self.budget_minutes - FINAL_MINUTES) if self.budget_minutes else None
-        self.data()
-        for i, phase in enumerate(self.schedule.phases):
-            self.train(phase, self.deadline(end, self.schedule.phases[i:]))
-        chosen = self.choose()
-        summary = {"chosen": chosen, **self.evaluate(chosen), "minutes": round((time.time() - started) / 60, 1)}
-        atomic_write_json(self.out / "summary.json", summary)
+        self.claim()  # before the lock, which would leave a .lock in a folder it refuses
+        with FolderLock(self.out):
+            atomic_write_json(self.out / MARK, self.claim())  # checked again: no other process writes now
+            self.data()
+            for i, phase in enumerate(self.schedule.phases):
+                self.train(phase, self.deadline(end, self.schedule.phases[i:]))
+            chosen = self.choose()
+            summary = {"chosen": chosen, **self.evaluate(chosen), "minutes": round((time.time() - started) / 60, 1)}
+            atomic_write_json(self.out / "summary.json", summary)
         self.say("done", json.dumps(summary))
         return summary
+
+    def settings(self) -> dict:
+        """What a resumed run must share with the run it resumes (the budget may change)."""
+        from latentsearch.data.schema import load_records
+
+        questions = "\n".join(r.question for r in load_records(self.real)) if self.real else ""
+        real = hashlib.sha256(questions.encode()).hexdigest() if self.real else ""  # the questions data/ excludes
+        return {"task": "prosqa", "schedule": self.schedule.name, "seed": self.seed, "real_sha256": real,
+                "precision": self.precision, "compile": self.compile}
+
+    def claim(self) -> dict:
+        """This run's settings, once the folder is known to be new, empty, or a reproduce run with the same
+        settings: files of anything else could be overwritten (data/, report/), so such a folder is refused."""
+        mark, settings = self.out / MARK, self.settings()
+        if mark.exists():
+            before = _settings(mark)
+            for key, value in settings.items():
+                if before.get(key) != value:
+                    raise ValueError(f"{self.out}: a reproduce run with {key} = {before.get(key)!r}, not "
+                                     f"{value!r}; resume it with its own settings or give another folder")
+            return settings
+        found = sorted(p.name for p in self.out.iterdir() if p.name != ".lock") if self.out.is_dir() else []
+        if found:
+            raise ValueError(f"{self.out}: holds {found[0]!r} and is not a reproduce run (no {MARK}); give a "
+                             "new or empty folder, so that nothing in it is overwritten")
+        return settings
 
     # --- phases -------------------------------------------------------------------------------------
     def data(self) -> None:
@@ -211,6 +244,17 @@ class Reproduction:
         result = probe(net, codec, records, recipe, recipe.curriculum.final_stage, 6, trees=1)
         write_probe(result, self.out / "report", figures=1)
         self.say("report", str(write_report(self.out / "report", self.out / "report" / "report.html")))
+
+
+def _settings(mark: Path) -> dict:
+    try:
+        settings = json.loads(read_text(mark))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{mark}: not JSON ({err.msg}, line {err.lineno}); a reproduce run writes its "
+                         "settings there, so this folder's run cannot be resumed") from None
+    if not isinstance(settings, dict):
+        raise ValueError(f"{mark}: holds a {type(settings).__name__}, not a reproduce run's settings")
+    return settings
 
 
 def reproduce(task: str, out: str, schedule: str = "cpu", real: str = "", budget_minutes: float | None = None,
