@@ -85,6 +85,13 @@ def test_probe_cli_on_a_coconut_checkpoint(tmp_path, capsys, small_records):
     assert (tmp_path / "p" / "frontier_mass.png").stat().st_size > 1000
     for k in ("0", "1", "2"):
         assert sum(result["path_classes"][k].values()) == pytest.approx(1.0)
+    import latentsearch as ls  # how far each thought moved, against the thoughts the API hands back
+    thoughts = ls.load(str(tmp_path / "c")).think(small_records[:1], thoughts=2)[0].thoughts
+    moved = torch.nn.functional.cosine_similarity(thoughts[1], thoughts[0], dim=0)
+    first, second = result["questions"][0]["thoughts"]
+    assert first["cosine_to_previous"] is None and second["cosine_to_previous"] == pytest.approx(float(moved), abs=1e-5)
+    assert result["frontier"][1]["cosine_to_previous"] == pytest.approx(
+        sum(q["thoughts"][1]["cosine_to_previous"] for q in result["questions"]) / 6)
     cot = tmp_path / "cot"
     ckpt.save_checkpoint(cot, model, codec, {"method": "cot"})
     assert main(["probe", str(cot), str(tmp_path / "q.json"), "-o", str(tmp_path / "p2")]) == 2

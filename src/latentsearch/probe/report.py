@@ -204,8 +204,10 @@ def _number(value, fmt: str) -> str:
 def _frontier_table(probe: dict) -> str:
     rows = [[f"thought {k}"] + [_number(e["mass_per_node"][c], ".4f") for c in CLASSES]
             + [_number(e["frontier_over_unreachable"], ".1f")] + [_number(e["mass"][c], ".3f") for c in CANDIDATES]
+            + [_number(e.get("cosine_to_previous"), ".2f")]  # older probes lack it
             for k, e in enumerate(probe["frontier"], 1)]
-    header = ["", *[f"{c} (per node)" for c in CLASSES], "frontier / unreachable", *[f"{c} (mass)" for c in CANDIDATES]]
+    header = ["", *[f"{c} (per node)" for c in CLASSES], "frontier / unreachable", *[f"{c} (mass)" for c in CANDIDATES],
+              "cosine to the thought before"]
     return _table(header, rows, "frontier")
 
 

@@ -84,6 +84,7 @@ def _question(model, codec, task, record: Record, thoughts, row: dict, top: int)
                          "mass": mass.total, "mass_per_node": mass.per_node})
         node_probs.append([round(float(probs[ids].sum()), 6) for ids in node_tokens])
         readings[-1]["tv"] = total_variation(torch.tensor(node_probs[-1]), graph, k)
+        readings[-1]["cosine_to_previous"] = _cosine(thoughts[k - 1], thoughts[k - 2]) if k > 1 else math.nan
     frontiers = bfs_frontiers(len(graph.symbols), graph.edges, graph.root)
     return {"question": record.question, "answer": row["gold"], "predicted": row["predicted"],
             "correct": row["exact"], "thoughts": readings, "node_probs": node_probs,
@@ -123,8 +124,15 @@ def _mean_mass(questions: list[dict], n_thoughts: int) -> list[dict]:
         per = entry["mass_per_node"]
         entry["frontier_over_unreachable"] = per["frontier"] / per["unreachable"] if per["unreachable"] else math.nan
         entry["tv"] = {r: _nanmean([q["thoughts"][k]["tv"][r] for q in questions]) for r in REFERENCES}
+        entry["cosine_to_previous"] = _nanmean([q["thoughts"][k]["cosine_to_previous"] for q in questions])
         out.append(entry)
     return out
+
+
+def _cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+    """How far a thought moved from the one before: near 1, the thoughts have stopped stepping (a fixed
+    point, which is how the frontier fades on graphs deeper than training)."""
+    return round(float(torch.nn.functional.cosine_similarity(a.float(), b.float(), dim=0)), 6)
 
 
 def _nanmean(values: list[float]) -> float:
