@@ -249,9 +249,10 @@ class Reproduction:
 def _settings(mark: Path) -> dict:
     try:
         settings = json.loads(read_text(mark))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{mark}: not JSON ({err.msg}, line {err.lineno}); a reproduce run writes its "
-                         "settings there, so this folder's run cannot be resumed") from None
+    except (json.JSONDecodeError, RecursionError) as err:  # as checkpoint.py: nesting too deep is not JSON here
+        where = f"{err.msg}, line {err.lineno}" if isinstance(err, json.JSONDecodeError) else "nested too deep"
+        raise ValueError(f"{mark}: not JSON ({where}); a reproduce run writes its settings there, so this "
+                         "folder's run cannot be resumed") from None
     if not isinstance(settings, dict):
         raise ValueError(f"{mark}: holds a {type(settings).__name__}, not a reproduce run's settings")
     return settings
