@@ -69,6 +69,7 @@ class Item:
     n_thoughts: int
     after: tuple[int, ...]
     target: tuple[int, ...]
+    lens_targets: tuple[tuple[int, ...], ...] = ()  # per thought: tokens its lens should favour (train/frontier.py)
 
     def flat(self, thought_id: int) -> Sequence:
         """As one token sequence, thoughts shown as `thought_id` (for plain passes and length checks)."""

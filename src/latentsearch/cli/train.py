@@ -178,6 +178,8 @@ def _add_curriculum(group) -> None:
         ("--mix-prob", finite, 0.0, "chance an example trains at a uniformly random stage"),
         ("--pause-tokens", positive, 6, "pause: pause tokens between question and answer"),
         ("--extra-thoughts", count, 0, "past the last stage, training adds 0..N more thoughts per example"),
+        ("--frontier-loss", finite, 0.0, "weight of a loss pulling thought k's logit lens onto the BFS frontier "
+         "F_k of the question's graph (train/frontier.py)"),
     ):
         group.add_argument(flag, type=kind, default=default, help=text)
     group.add_argument("--keep-optimizer", action="store_true", help="do not reset AdamW at stage changes")
@@ -202,7 +204,7 @@ def run_train(args) -> None:
         lr=args.lr, warmup_steps=args.warmup_steps, min_lr_ratio=args.min_lr_ratio, weight_decay=args.weight_decay,
         seed=args.seed, val_limit=args.val_limit, save_every=args.save_every, log_every=args.log_every,
         precision=args.precision, compile=args.compile, drill=args.drill, drill_share=args.drill_share,
-        drill_epochs=args.drill_epochs,
+        drill_epochs=args.drill_epochs, frontier_loss=args.frontier_loss,
         curriculum=Curriculum(
             thoughts_per_step=args.thoughts_per_step, epochs_per_stage=args.epochs_per_stage,
             max_stage=args.max_stage, start_stage=args.start_stage, mix_prob=args.mix_prob,

@@ -37,6 +37,7 @@ class TrainConfig:
     drill: str = ""  # a drill of the task (tasks/*_drill.py) replacing some records' steps ("" = none)
     drill_share: float = 0.5  # share of the records drilled in an epoch, drawn afresh every epoch
     drill_epochs: int = 0  # drill in the first N epochs only (0 = every epoch)
+    frontier_loss: float = 0.0  # weight of a loss pulling thought k's lens onto the BFS layer F_k (train/frontier.py)
     precision: str = "fp32"  # fp32, or bf16 autocast (accel.py; for a GPU)
     compile: str = "off"  # torch.compile mode of the model's passes (accel.py; for a GPU)
 
@@ -54,7 +55,7 @@ class TrainConfig:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("add_layers", "lr", "warmup_steps", "min_lr_ratio", "weight_decay", "grad_clip", "val_limit",
-                     "save_every"):
+                     "save_every", "frontier_loss"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")

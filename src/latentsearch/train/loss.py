@@ -16,6 +16,7 @@ from latentsearch.decode import prefill_padded
 from latentsearch.kv import growing_cache, left_pad
 from latentsearch.latent.thoughts import think_then_feed
 from latentsearch.methods import Item
+from latentsearch.train.frontier import frontier_nll, target_index
 
 
 def pad_batch(sequences: list[Sequence], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -41,8 +42,11 @@ def collate(items: list[Item], pad_id: int, thought_id: int) -> dict[str, torch.
         tokens = item.after + item.target
         suffix[row, : len(tokens)] = torch.tensor(tokens)
         labels[row, len(item.after) : len(tokens)] = torch.tensor(item.target)
-    return {"prefix_ids": prefix_ids, "prefix_mask": prefix_mask,
-            "n_thoughts": torch.tensor([item.n_thoughts for item in items]), "suffix": suffix, "labels": labels}
+    batch = {"prefix_ids": prefix_ids, "prefix_mask": prefix_mask,
+             "n_thoughts": torch.tensor([item.n_thoughts for item in items]), "suffix": suffix, "labels": labels}
+    if any(item.lens_targets for item in items):
+        batch["lens_targets"] = target_index(items)
+    return batch
 
 
 def target_tokens(batch: dict[str, torch.Tensor]) -> int:
@@ -52,12 +56,15 @@ def target_tokens(batch: dict[str, torch.Tensor]) -> int:
 
 
 class ItemLoss(torch.nn.Module):
-    def __init__(self, model):
+    def __init__(self, model, frontier_weight: float = 0.0):
         super().__init__()
         self.model = model
+        self.frontier_weight = frontier_weight  # of train/frontier.py's term, for items with lens targets
+        self.frontier_term = 0.0  # its last value per supervised thought, for the metrics
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Summed cross-entropy over the target tokens (the caller divides by the token count)."""
+        """Summed cross-entropy over the target tokens (the caller divides by the token count), plus the
+        weighted frontier term when the batch has lens targets."""
         model = self.model
         if "ids" in batch:
             logits = model(input_ids=batch["ids"]).logits[:, :-1]
@@ -66,9 +73,14 @@ class ItemLoss(torch.nn.Module):
             length = batch["prefix_ids"].shape[1] + int(batch["n_thoughts"].max()) + batch["suffix"].shape[1]
             state = prefill_padded(model, batch["prefix_ids"], batch["prefix_mask"],
                                    cache=growing_cache(model.config, length))
-            _, hidden = think_then_feed(model, state, batch["n_thoughts"], batch["suffix"])
+            state, hidden = think_then_feed(model, state, batch["n_thoughts"], batch["suffix"])
             # hidden[:, 0], the state after the last thought, predicts suffix[0]; suffix[j] predicts j + 1.
             logits = model.get_output_embeddings()(hidden[:, :-1])
             labels = batch["labels"]
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
                                ignore_index=IGNORE, reduction="sum")
+        if self.frontier_weight and "lens_targets" in batch:
+            per_thought = frontier_nll(model, state.thoughts, batch["lens_targets"])
+            self.frontier_term = float(per_thought.detach().mean())
+            loss = loss + self.frontier_weight * per_thought.sum()
+        return loss

@@ -26,6 +26,7 @@ from latentsearch import accel, faults, limits, tasks
 from latentsearch.data.examples import bucket_batches, encode_record, encode_records
 from latentsearch.data.schema import load_records
 from latentsearch.data.tokenizer import Codec
+from latentsearch.errors import DatasetError
 from latentsearch.evaluate import evaluate
 from latentsearch.io import FolderLock, append_line, atomic_write_json, atomic_write_text, check_output
 from latentsearch.methods import Item, Recipe
@@ -35,6 +36,7 @@ from latentsearch.models.factory import build_model, check_context, hf_config, p
 from latentsearch.models.lm import load_trainable
 from latentsearch.train import distributed
 from latentsearch.train.config import TrainConfig
+from latentsearch.train.frontier import layer_tokens, with_lens_targets
 from latentsearch.train.loss import ItemLoss, collate, target_tokens
 
 
@@ -66,7 +68,9 @@ class Trainer:
         self.records, self.examples = records, encode_records(records, self.codec, self.source)
         self.val_records = load_records(config.val)[: config.val_limit or None] if config.val else []
         self.val_examples = encode_records(self.val_records, self.codec, Path(config.val).name)
-        self.loss = distributed.wrap(ItemLoss(self.model), self.device)
+        self.layers = self._frontier_layers() if config.frontier_loss else []
+        self.item_loss = ItemLoss(self.model, config.frontier_loss)
+        self.loss = distributed.wrap(self.item_loss, self.device)
         self.optimizer = self._new_optimizer()
         self.state = Progress()
         if resume and ckpt.resolve(self.out / "checkpoint").exists():
@@ -105,6 +109,16 @@ class Trainer:
         model = add_blocks(model, self.config.add_layers).to(self.device).train()
         return accel.compile_passes(model, self.config.compile), codec
 
+    def _frontier_layers(self) -> list:
+        """Every training record's BFS layers as token ids, for --frontier-loss."""
+        if not self.recipe.method.uses_thoughts():
+            raise ValueError(f"frontier_loss supervises continuous thoughts; a {self.config.method} model has none")
+        layers = [layer_tokens(self.task, record, self.codec) for record in self.records]
+        if not any(layers):
+            raise DatasetError(f"{self.source}: frontier_loss needs questions with a graph, and none of its "
+                               f"{len(layers)} records has one")
+        return layers
+
     def _new_optimizer(self):
         return torch.optim.AdamW(self.model.parameters(), lr=self.config.lr,
                                  weight_decay=self.config.weight_decay, betas=(0.9, 0.95))
@@ -114,6 +128,9 @@ class Trainer:
         rng = random.Random(self.config.seed * 100_003 + epoch)
         stage = self.recipe.stage(epoch)
         items = [self.recipe.item(e, stage, rng) for e in self._examples(epoch)]
+        if self.layers:
+            per_step = self.config.curriculum.thoughts_per_step
+            items = [with_lens_targets(item, layers, per_step) for item, layers in zip(items, self.layers)]
         longest = max(range(len(items)), key=lambda i: len(items[i]))
         check_context(self.model, len(items[longest]), f"{self.source}, record {longest}")
         return items
@@ -205,8 +222,9 @@ class Trainer:
             bar.set_postfix(loss=f"{loss:.3f}")
             if state.step % cfg.log_every == 0:
                 rate = tokens / (time.perf_counter() - clock)
+                frontier = {"frontier_nll": self.item_loss.frontier_term} if cfg.frontier_loss else {}
                 self._log({"step": state.step, "epoch": state.epoch, "stage": stage, "loss": loss,
-                           "tokens_per_s": round(rate)})
+                           "tokens_per_s": round(rate), **frontier})
             if cfg.save_every and state.step % cfg.save_every == 0:
                 self._save_checkpoint()
             if self.out_of_time:
