@@ -40,6 +40,12 @@ class FrontierMass:
     per_node: dict[str, float]  # that mass divided by the class's node count (nan when empty)
 
 
+def node_tokens(task, record, codec, graph: Graph) -> list[list[int]]:
+    """`[v]`: the token ids that name node v in the codec's vocabulary (the task says which words)."""
+    return [[codec.token_id(w) for w in task.node_words(record, v) if w in codec.vocab]
+            for v in range(len(graph.symbols))]
+
+
 def frontier_mass(probs: torch.Tensor, graph: Graph, k: int, node_tokens: list[list[int]]) -> FrontierMass:
     """`probs` (vocab,) of thought k; `node_tokens[v]` are the token ids that name node v."""
     candidates = set(graph.candidates)

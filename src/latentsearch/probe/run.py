@@ -27,7 +27,7 @@ from latentsearch.io import atomic_write_json
 from latentsearch.latent.space import LatentSpace
 from latentsearch.latent.specs import LatentOptions
 from latentsearch.methods import Recipe
-from latentsearch.probe.frontier import CANDIDATES, CLASSES, REFERENCES, frontier_mass, total_variation
+from latentsearch.probe.frontier import CANDIDATES, CLASSES, REFERENCES, frontier_mass, node_tokens, total_variation
 from latentsearch.probe.lens import lens_logits, read
 from latentsearch.probe.plots import plot_libraries_missing
 from latentsearch.search import beam_search
@@ -73,16 +73,15 @@ def probe(model, codec: Codec, records: list[Record], recipe: Recipe, stage: int
 
 def _question(model, codec, task, record: Record, thoughts, row: dict, top: int) -> dict:
     graph = task.graph(record)
-    node_tokens = [[codec.token_id(w) for w in task.node_words(record, v) if w in codec.vocab]
-                   for v in range(len(graph.symbols))]
+    tokens_of = node_tokens(task, record, codec, graph)
     logits = lens_logits(model, thoughts)  # (n_thoughts, vocab)
     readings, node_probs = [], []
     for k, (reading, probs) in enumerate(zip(read(logits, top), logits.float().softmax(-1).cpu()), 1):
-        mass = frontier_mass(probs, graph, k, node_tokens)
+        mass = frontier_mass(probs, graph, k, tokens_of)
         readings.append({"top": [codec.decode([i]) for i in reading.top_ids], "probs": reading.top_probs,
                          "entropy": reading.entropy, "top_mass": reading.top_mass,
                          "mass": mass.total, "mass_per_node": mass.per_node})
-        node_probs.append([round(float(probs[ids].sum()), 6) for ids in node_tokens])
+        node_probs.append([round(float(probs[ids].sum()), 6) for ids in tokens_of])
         readings[-1]["tv"] = total_variation(torch.tensor(node_probs[-1]), graph, k)
         readings[-1]["cosine_to_previous"] = _cosine(thoughts[k - 1], thoughts[k - 2]) if k > 1 else math.nan
     frontiers = bfs_frontiers(len(graph.symbols), graph.edges, graph.root)

@@ -15,6 +15,7 @@ from dataclasses import replace
 import torch
 
 from latentsearch.methods import Item
+from latentsearch.probe.frontier import node_tokens
 from latentsearch.tasks.graphs import bfs_frontiers
 
 
@@ -23,9 +24,9 @@ def layer_tokens(task, record, codec) -> tuple[tuple[int, ...], ...]:
     graph = task.graph(record)
     if graph is None:
         return ()
+    tokens_of = node_tokens(task, record, codec, graph)
     layers = bfs_frontiers(len(graph.symbols), graph.edges, graph.root)
-    words = [[w for w in task.node_words(record, v) if w in codec.vocab] for v in range(len(graph.symbols))]
-    return tuple(tuple(codec.token_id(w) for v in layer for w in words[v]) for layer in layers)
+    return tuple(tuple(token for v in layer for token in tokens_of[v]) for layer in layers)
 
 
 def with_lens_targets(item: Item, layers: tuple[tuple[int, ...], ...], thoughts_per_step: int) -> Item:
