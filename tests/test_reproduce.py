@@ -17,6 +17,8 @@ def test_reproduce_runs_every_phase_and_resumes_where_it_stopped(tmp_path, capsy
     assert (out / "report" / "report.html").is_file()
     deeper = json.loads((out / "deeper" / "done.json").read_text())
     assert deeper["phase"]["add_layers"] == 1
+    curriculum = [json.loads(line) for line in (out / "curriculum" / "metrics.jsonl").read_text().splitlines()]
+    assert any(row.get("frontier_nll", 0) > 0 for row in curriculum)  # the schedule's frontier loss reached training
     before = (out / "cot" / "metrics.jsonl").read_bytes()
     (out / "deeper" / "done.json").unlink()  # as if the run had been killed during its last phase
     (out / "choose" / "done.json").unlink()

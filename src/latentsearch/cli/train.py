@@ -60,7 +60,7 @@ def add(sub) -> None:
 
 
 def _add_reproduce(sub) -> None:
-    rep = command(sub, "reproduce", "from nothing to a Coconut model: data, CoT, curriculum, fresh data, deeper, "
+    rep = command(sub, "reproduce", "from nothing to a Coconut model: data, CoT, curriculum, fresh data (GPU: deeper), "
                   "choose, eval, report (resumable)", "latentsearch reproduce prosqa -o runs/repro --real "
                   "../shared/data/prosqa_valid.json --budget-minutes 150",
                   description="Reproduce the shipped model's recipe in one command (src/latentsearch/reproduce.py "
