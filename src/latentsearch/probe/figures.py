@@ -48,6 +48,22 @@ def _to_bytes(fig, fmt: str) -> bytes:
         plt.close(fig)
 
 
+def _render(draw, fmt: str, title: str, **subplots) -> bytes:
+    """draw(fig, axes) on new subplots in the house style, titled; the figure's bytes in `fmt`. The figure
+    is closed even when drawing fails, so that a bad input does not leak figures in a long-lived process."""
+    plt = pyplot()
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(layout="constrained", **subplots)
+        try:
+            draw(fig, axes)
+            if title:
+                fig.suptitle(title, fontsize=10)
+        except BaseException:
+            plt.close(fig)
+            raise
+        return _to_bytes(fig, fmt)
+
+
 def _check_fmt(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
@@ -220,25 +236,20 @@ def thoughts_on_graph(graph: dict, thought_probs: list[list[float]], path, *, ti
     cols = min(MAX_PER_ROW, count, max(1, int(14 // panel_w)))
     rows = math.ceil(count / cols)
     size = (cols * panel_w + 1.2, rows * panel_h + 1.0)
-    with plt.rc_context(RC):
-        fig, axes = plt.subplots(rows, cols, figsize=size, layout="constrained", squeeze=False)
-        try:
-            for i, ax in enumerate(axes.flat):
-                if i < count:
-                    _graph_panel(ax, G, pos, graph, thought_probs[i], i + 1, style)
-                else:
-                    ax.set_axis_off()
-            bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes,
-                               shrink=min(0.9, 3.6 / size[1]), aspect=22, pad=0.01)
-            bar.set_label(f"probability (log scale; <{PROB_FLOOR:g} as {PROB_FLOOR:g})", fontsize=7)
-            bar.ax.tick_params(labelsize=7)
-            _graph_legend(fig, graph, bool(style["unreachable"]))
-            if title:
-                fig.suptitle(title, fontsize=10)
-        except BaseException:
-            plt.close(fig)
-            raise
-        return _to_bytes(fig, fmt)
+
+    def draw(fig, axes) -> None:
+        for i, ax in enumerate(axes.flat):
+            if i < count:
+                _graph_panel(ax, G, pos, graph, thought_probs[i], i + 1, style)
+            else:
+                ax.set_axis_off()
+        bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes,
+                           shrink=min(0.9, 3.6 / size[1]), aspect=22, pad=0.01)
+        bar.set_label(f"probability (log scale; <{PROB_FLOOR:g} as {PROB_FLOOR:g})", fontsize=7)
+        bar.ax.tick_params(labelsize=7)
+        _graph_legend(fig, graph, bool(style["unreachable"]))
+
+    return _render(draw, fmt, title, nrows=rows, ncols=cols, figsize=size, squeeze=False)
 
 
 # ---------------------------------------------------------------------------------- search trees
@@ -402,8 +413,6 @@ def search_tree(tree: dict, labels: list[str], chosen: list[int], *, max_nodes: 
     if max_nodes < 1:
         raise ValueError(f"search_tree: max_nodes must be at least 1, not {max_nodes}")
     n = _check_tree(tree, labels, chosen)
-    plt = pyplot()
-
     parent = [int(p) for p in tree["parent"]]
     scores = [_score(s) for s in tree["score"]]
     depth = [0] * n
@@ -420,21 +429,16 @@ def search_tree(tree: dict, labels: list[str], chosen: list[int], *, max_nodes: 
     style = {"on_path": on_path, "merged": merged, "expanded": tree["expanded"],
              "links": [(a, b) for a, b in merged.items() if a in G and b in G]}
     size, columns, per_column = _tree_figure_size(G, depth, labels)
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=size, layout="constrained")
-        try:
-            _draw_tree(ax, G, pos, parent, labels, scores, hidden, style)
-            ax.invert_yaxis()  # the first node of each column (the chosen one) on top
-            ax.margins(x=0.6 / columns + 0.02, y=0.6 / per_column + 0.02)
-            ax.set_axis_off()
-            note = (f"showing {len(G)} of {n} nodes: the chosen path and the top-scoring branches"
-                    if len(G) < n else f"all {n} nodes")
-            ax.set_title(f"{note}\nthe number under each move is its score", fontsize=8,
-                         color="#555555", loc="left")
-            _tree_legend(ax, bool(style["links"]), len(G) < n)
-            if title:
-                fig.suptitle(title, fontsize=10)
-        except BaseException:
-            plt.close(fig)
-            raise
-        return _to_bytes(fig, fmt)
+
+    def draw(fig, ax) -> None:
+        _draw_tree(ax, G, pos, parent, labels, scores, hidden, style)
+        ax.invert_yaxis()  # the first node of each column (the chosen one) on top
+        ax.margins(x=0.6 / columns + 0.02, y=0.6 / per_column + 0.02)
+        ax.set_axis_off()
+        note = (f"showing {len(G)} of {n} nodes: the chosen path and the top-scoring branches"
+                if len(G) < n else f"all {n} nodes")
+        ax.set_title(f"{note}\nthe number under each move is its score", fontsize=8,
+                     color="#555555", loc="left")
+        _tree_legend(ax, bool(style["links"]), len(G) < n)
+
+    return _render(draw, fmt, title, figsize=size)
