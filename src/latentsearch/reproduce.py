@@ -58,7 +58,8 @@ class Schedule:
 # Measured on the 2-core CPU (docs/reproduce.md): CoT escapes its edge-following plateau after about 12k
 # steps of 32; one curriculum epoch at batch 256 takes about 5 minutes. From this schedule's own CoT, the
 # curriculum without frontier loss fell to 51-65% (one epoch a stage) or 59-69% (two) from stage 1 on;
-# two epochs with frontier loss 0.1 held 72-88% (run 3: 86.7% real). A deeper phase does not fit here.
+# two epochs with frontier loss 0.1 held 72-88% (run 3: 86.7% real; 0.3 gave the same, run 4). A deeper
+# phase does not fit here.
 CPU = Schedule(
     name="cpu",
     data={"train": (100_000, 1), "fresh": (200_000, 2)},
