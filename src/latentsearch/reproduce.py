@@ -6,10 +6,9 @@ down once: generated data -> CoT from scratch (it must learn to follow edges bef
 about 28 points) and a small frontier loss (thought k's lens pulled onto the BFS layer F_k, which keeps
 the first latent stages from collapsing) -> grown by one identity block, the last stage on fresh questions
 (more of them on a GPU) -> the model chosen on generated validation questions -> scored on the real
-validation split (if given) -> a report. Every phase writes
-DIR/PHASE/done.json when it ends; an interrupted run picks up at the first phase without one (training
-phases resume from their last checkpoint). With a time budget every training phase gets its share of it
-and stops there.
+validation split (if given) -> a report. Every phase writes DIR/PHASE/done.json when it ends; an
+interrupted run picks up at the first phase without one (training phases resume from their last
+checkpoint). With a time budget every training phase gets its share of it and stops there.
 """
 
 from __future__ import annotations
