@@ -10,6 +10,9 @@ recombination key "last generated token" (`last:1`) IS the current graph node. `
 same key except that after `###` the state stays (last node, tokens after `###`) instead of merging
 every hypothesis that has just written `###`. MCTS treats every token (= every node) as a step.
 
+`--checkpoint` and `--data` also take another task's CoT model and data (greedy and beam
+ran on ProntoQA's; docs/results.md); the graph-node keys assume ProsQA's symbolic rendering.
+
 Run: python benchmarks/search_prosqa.py [--limit N] [--algos greedy beam4 mcts:100] [--output out.json]
 (an `:N` suffix limits one algorithm to the first N questions).
 """
