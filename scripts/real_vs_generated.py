@@ -20,8 +20,11 @@ CAP = 8  # distractor-ancestor counts from here on share one bin
 
 
 def read(path: str) -> list[dict]:
-    text = open(path).read()
-    return json.loads(text) if path.endswith(".json") else [json.loads(line) for line in text.splitlines() if line]
+    try:
+        text = open(path).read()
+        return json.loads(text) if path.endswith(".json") else [json.loads(line) for line in text.splitlines() if line]
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"{path}: {error}") from None
 
 
 def ancestors(record: dict, node: int) -> int:
