@@ -27,27 +27,48 @@ def read(path: str) -> list[dict]:
         raise SystemExit(f"{path}: {error}") from None
 
 
-def ancestors(record: dict, node: int) -> int:
-    """Nodes with a path to `node`."""
-    parents = defaultdict(list)
+def closure(record: dict, node: int, upward: bool) -> set[int]:
+    """`node` and every node with a path to it (upward) or from it."""
+    neighbours = defaultdict(list)
     for a, b in record["edges"]:
-        parents[b].append(a)
+        if upward:
+            neighbours[b].append(a)
+        else:
+            neighbours[a].append(b)
     seen, queue = {node}, [node]
     for u in queue:
-        for v in parents[u]:
+        for v in neighbours[u]:
             if v not in seen:
                 seen.add(v)
                 queue.append(v)
-    return len(seen) - 1
+    return seen
+
+
+def ancestors(record: dict, node: int) -> int:
+    return len(closure(record, node, upward=True)) - 1
+
+
+def path_in_order(record: dict) -> bool:
+    """Whether the path's facts appear in the question in the order the path takes them."""
+    sentences = [s.strip() + "." for s in record["question"].rsplit(".", 1)[0].split(".") if s.strip()]
+    at = {s: i for i, s in enumerate(sentences)}
+    places = [at[step] for step in record["steps"] if step in at]
+    return all(a < b for a, b in zip(places, places[1:]))
 
 
 def statistics(record: dict) -> dict[str, float]:
     indegree = Counter(b for _, b in record["edges"])
     nodes = len(record["idx_to_symbol"])
+    from_root = closure(record, record["root"], upward=False)
     return {"answer in-degree": indegree[record["target"]], "distractor in-degree": indegree[record["neg_target"]],
             "answer ancestors": ancestors(record, record["target"]),
             "distractor ancestors": ancestors(record, record["neg_target"]),
-            "answer index / nodes": record["target"] / nodes, "distractor index / nodes": record["neg_target"] / nodes}
+            "answer index / nodes": record["target"] / nodes, "distractor index / nodes": record["neg_target"] / nodes,
+            "root's out-degree": sum(a == record["root"] for a, _ in record["edges"]),
+            "nodes reachable from the root": len(from_root),
+            "edges into the root's reach from outside it": sum(a not in from_root and b in from_root
+                                                               for a, b in record["edges"]),
+            "path facts in path order": path_in_order(record)}
 
 
 def accuracy_by_bin(records: list[dict], answers: list[dict]) -> dict[int, list[bool]]:
