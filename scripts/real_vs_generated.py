@@ -2,7 +2,7 @@
 
 For two data files (Coconut's JSON with the graph fields: `edges`, `root`, `target`, `neg_target`) and
 a model's per-question answers on each (`latentsearch eval MODEL FILE -o OUT.jsonl`), print the mean
-of a few graph statistics the generator does not match by construction, the accuracy on each file by
+of graph statistics that `latentsearch data stats` does not compare, the accuracy on each file by
 how many nodes lead to the distractor, and the generated file's accuracy reweighted to the real
 file's mix of that count.
 
