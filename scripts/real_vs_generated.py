@@ -1,6 +1,6 @@
 """Where real ProsQA questions differ from generated ones, and whether the difference costs accuracy.
 
-For two data files (Coconut's JSON with the graph fields: `edges`, `root`, `target`, `neg_target`) and
+For two data files (Coconut's format with the graph fields: `edges`, `root`, `target`, `neg_target`) and
 a model's per-question answers on each (`latentsearch eval MODEL FILE -o OUT.jsonl`), print the mean
 of graph statistics that `latentsearch data stats` does not compare, the accuracy on each file by
 how many nodes lead to the distractor, and the generated file's accuracy reweighted to the real
@@ -16,74 +16,74 @@ import sys
 from collections import Counter, defaultdict
 from statistics import mean
 
+from latentsearch.data.schema import Record, load_records
+from latentsearch.tasks.graphs import reachable
+
 CAP = 8  # distractor-ancestor counts from here on share one bin
 
 
-def read(path: str) -> list[dict]:
-    try:
-        text = open(path).read()
-        return json.loads(text) if path.endswith(".json") else [json.loads(line) for line in text.splitlines() if line]
-    except (OSError, ValueError) as error:
-        raise SystemExit(f"{path}: {error}") from None
+def read_records(path: str) -> list[Record]:
+    """Through the project's loader, which names a bad file and its line."""
+    records = load_records(path)
+    if not all(r.has_graph for r in records):
+        raise SystemExit(f"{path}: every record needs the graph fields (edges, root, target, neg_target)")
+    return records
 
 
-def closure(record: dict, node: int, upward: bool) -> set[int]:
-    """`node` and every node with a path to it (upward) or from it."""
-    neighbours = defaultdict(list)
-    for a, b in record["edges"]:
-        if upward:
-            neighbours[b].append(a)
-        else:
-            neighbours[a].append(b)
-    seen, queue = {node}, [node]
-    for u in queue:
-        for v in neighbours[u]:
-            if v not in seen:
-                seen.add(v)
-                queue.append(v)
-    return seen
+def read_answers(path: str) -> list[dict]:
+    """`latentsearch eval ... -o` output: one JSON object per question, with `exact`."""
+    answers = [json.loads(line) for line in open(path) if line.strip()]
+    if not all(isinstance(a, dict) and "exact" in a for a in answers):
+        raise SystemExit(f"{path}: not a `latentsearch eval -o` output (every line needs `exact`)")
+    return answers
 
 
-def ancestors(record: dict, node: int) -> int:
-    return len(closure(record, node, upward=True)) - 1
+def ancestors(record: Record, node: int) -> int:
+    """Nodes with a path to `node`: those the reversed graph reaches from it."""
+    flipped = [(b, a) for a, b in record.edges]
+    return len(reachable(len(record.idx_to_symbol), flipped, node)) - 1
 
 
 def path_in_order(record: dict) -> bool:
     """Whether the path's facts appear in the question in the order the path takes them."""
-    sentences = [s.strip() + "." for s in record["question"].rsplit(".", 1)[0].split(".") if s.strip()]
+    sentences = [s.strip() + "." for s in record.question.rsplit(".", 1)[0].split(".") if s.strip()]
     at = {s: i for i, s in enumerate(sentences)}
-    places = [at[step] for step in record["steps"] if step in at]
+    places = [at[step] for step in record.steps if step in at]
     return all(a < b for a, b in zip(places, places[1:]))
 
 
-def statistics(record: dict) -> dict[str, float]:
-    indegree = Counter(b for _, b in record["edges"])
-    nodes = len(record["idx_to_symbol"])
-    from_root = closure(record, record["root"], upward=False)
-    return {"answer in-degree": indegree[record["target"]], "distractor in-degree": indegree[record["neg_target"]],
-            "answer ancestors": ancestors(record, record["target"]),
-            "distractor ancestors": ancestors(record, record["neg_target"]),
-            "answer index / nodes": record["target"] / nodes, "distractor index / nodes": record["neg_target"] / nodes,
-            "root's out-degree": sum(a == record["root"] for a, _ in record["edges"]),
+def statistics(record: Record) -> dict[str, float]:
+    indegree = Counter(b for _, b in record.edges)
+    nodes = len(record.idx_to_symbol)
+    from_root = reachable(nodes, record.edges, record.root)
+    return {"answer in-degree": indegree[record.target], "distractor in-degree": indegree[record.neg_target],
+            "answer ancestors": ancestors(record, record.target),
+            "distractor ancestors": ancestors(record, record.neg_target),
+            "answer index / nodes": record.target / nodes, "distractor index / nodes": record.neg_target / nodes,
+            "root's out-degree": sum(a == record.root for a, _ in record.edges),
             "nodes reachable from the root": len(from_root),
             "edges into the root's reach from outside it": sum(a not in from_root and b in from_root
-                                                               for a, b in record["edges"]),
+                                                               for a, b in record.edges),
             "path facts in path order": path_in_order(record)}
 
 
-def accuracy_by_bin(records: list[dict], answers: list[dict]) -> dict[int, list[bool]]:
+def accuracy_by_bin(records: list[Record], answers: list[dict]) -> dict[int, list[bool]]:
     if len(records) != len(answers):
         raise SystemExit(f"{len(records)} questions but {len(answers)} answers: pass each file's own eval output")
     bins = defaultdict(list)
     for record, answer in zip(records, answers):
-        bins[min(ancestors(record, record["neg_target"]), CAP)].append(bool(answer["exact"]))
+        bins[min(ancestors(record, record.neg_target), CAP)].append(bool(answer["exact"]))
     return bins
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 4:
         raise SystemExit(__doc__.strip().splitlines()[-1].strip())
-    real, real_answers, gen, gen_answers = read(argv[0]), read(argv[1]), read(argv[2]), read(argv[3])
+    try:
+        real, gen = read_records(argv[0]), read_records(argv[2])
+        real_answers, gen_answers = read_answers(argv[1]), read_answers(argv[3])
+    except (OSError, ValueError) as error:
+        raise SystemExit(str(error)) from None
     print("| statistic (mean) | real | generated |\n|---|---:|---:|")
     real_stats, gen_stats = [statistics(r) for r in real], [statistics(r) for r in gen]
     for key in real_stats[0]:
