@@ -45,6 +45,18 @@ def test_generate_is_deterministic_and_stats_print(tmp_path, capsys):
     assert "| nodes (mean) |" in capsys.readouterr().out
 
 
+def test_prontoqa_negation_shares_reach_the_generator_and_stats(tmp_path, capsys):
+    never, always = tmp_path / "never.jsonl", tmp_path / "always.jsonl"
+    assert main(["data", "prontoqa", "--n", "40", "--negated-share", "0", "--target-negated-share", "0",
+                 "-o", str(never)]) == 0
+    assert main(["data", "prontoqa", "--n", "40", "--target-negated-share", "1", "-o", str(always)]) == 0
+    capsys.readouterr()
+    assert main(["data", "stats", str(never), str(always)]) == 0
+    assert '| last step with "not" | 0.0% | 100.0% |' in capsys.readouterr().out
+    assert main(["data", "prontoqa", "--n", "4", "--negated-share", "1.5", "-o", str(never)]) == 2
+    assert "must be between 0 and 1" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("content, expected", [
     ('[{"question": "q", "steps": "x", "answer": "a"}]', 'record 0: "steps" must be a list of strings'),
     ('{"question": "q"}', "list"),

@@ -69,6 +69,14 @@ def finite(text: str) -> float:
     return value
 
 
+def share(text: str) -> float:
+    """A probability: a number from 0 to 1."""
+    value = finite(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text[:40]!r}")
+    return value
+
+
 def size(text: str) -> str:
     """A memory size such as 4G ("" = the system's available memory)."""
     from latentsearch.limits import parse_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from latentsearch.cli.args import add_output, command, count, positive
+from latentsearch.cli.args import add_output, command, count, positive, share
 from latentsearch.options import flag
 
 RECORD_BYTES = 16 << 10  # a generous bound on a generated record in memory (about 6 KiB measured)
@@ -37,7 +37,8 @@ def _add_generator(actions, task) -> None:
         if f.type in ("bool", bool):
             gen.add_argument(flag(f.name), action="store_true", help=help)
         else:
-            gen.add_argument(flag(f.name), type=count, default=f.default, help=help.replace("%", "%%"))
+            kind = share if f.type in ("float", float) else count
+            gen.add_argument(flag(f.name), type=kind, default=f.default, help=help.replace("%", "%%"))
     gen.add_argument("--exclude", action="append", default=[], help="never emit a question of this data file")
     add_output(gen, "output .json or .jsonl")
     gen.set_defaults(run=run_generate, task=task.name)

@@ -12,12 +12,15 @@ from latentsearch.tasks.graphs import shortest_paths
 
 def text_stats(records) -> dict:
     """Keys: n, answers ({answer: share}, the 5 commonest), steps (mean count), question_words (mean),
-    question_sentences (mean), word_types (distinct words over questions, steps and answers)."""
+    question_sentences (mean), word_types (distinct words over questions, steps and answers), not_sentences
+    (share of question sentences with the word "not"), not_last_step (share of records whose last step has it:
+    in ProntoQA, a negated deciding property)."""
     records = list(records)
     if not records:
         raise DatasetError("statistics need at least one record")
     n = len(records)
     words = [re.findall(r"\w+|[^\w\s]", r.question) for r in records]
+    sentences = [s for r in records for s in re.split(r"(?<=[.?!])\s+", r.question.strip())]
     vocabulary = {w for r in records for text in (r.question, r.answer, *r.steps) for w in re.findall(r"\w+", text)}
     return {
         "n": n,
@@ -26,7 +29,13 @@ def text_stats(records) -> dict:
         "question_words": sum(sum(w[0].isalnum() for w in ws) for ws in words) / n,
         "question_sentences": sum(len(re.findall(r"[.?!](?:\s|$)", r.question)) for r in records) / n,
         "word_types": len(vocabulary),
+        "not_sentences": sum(_says_not(s) for s in sentences) / len(sentences),
+        "not_last_step": sum(bool(r.steps) and _says_not(r.steps[-1]) for r in records) / n,
     }
+
+
+def _says_not(text: str) -> bool:
+    return re.search(r"\bnot\b", text) is not None
 
 
 def graph_stats(records) -> dict:
@@ -83,6 +92,9 @@ def format_stats_table(named: dict[str, dict]) -> str:
         ("question sentences (mean)", lambda s: f"{s['question_sentences']:.2f}"),
         ("word types", lambda s: f"{s['word_types']:,}"),
     ]
+    if any(s["not_sentences"] or s["not_last_step"] for s in named.values()):  # ProsQA never says "not"
+        rows += [('question sentences with "not"', lambda s: _share(s["not_sentences"])),
+                 ('last step with "not"', lambda s: _share(s["not_last_step"]))]
     if all("graph" in s for s in named.values()):
         rows += _graph_rows(named)
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]

@@ -25,9 +25,14 @@ from latentsearch.tasks.prontoqa_drill import DRILLS
 class GenerateOptions:
     hops: int = opt(5, f"proof length: hops - 1 is-a facts, then one property fact (1-{gen.MAX_HOPS})")
     no_distractors: bool = opt(False, "leave out the original's distractor facts")
+    negated_share: float = opt(gen.ProntoQAConfig.negated_share, "chance a property fact is negated "
+                               "(files made before 2026-12-07: 0.3333333333333333)")
+    target_negated_share: float = opt(gen.ProntoQAConfig.target_negated_share, "the same for the fact that "
+                                      "decides the query (before 2026-12-07: 0.5384615384615384)")
 
     def config(self) -> gen.ProntoQAConfig:
-        return gen.ProntoQAConfig(hops=self.hops, distractors=not self.no_distractors)
+        return gen.ProntoQAConfig(hops=self.hops, distractors=not self.no_distractors,
+                                  negated_share=self.negated_share, target_negated_share=self.target_negated_share)
 
 
 class ProntoQA(Task):

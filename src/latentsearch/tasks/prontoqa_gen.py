@@ -31,16 +31,20 @@ What the sources confirm and what is assumed:
   negated with probability 1/2, the chain shape above (one child per concept, a distractor parent
   per hop, a top without property, a two-concept distractor ontology, an outside concept with the
   opposite property), the 9 names, the 17 concept words, negations drawn at half the weight of
-  positive adjectives (so a third of the properties are negated);
+  positive adjectives (a third; how often the original's questions end up negated is measured below);
 * confirmed only in a third-party copy of run_experiment.py: the 13 property families (the stored
   version of the original has 10; Coconut's example uses "muffled", "fast" and "snowy" from the
   three others);
-* derived, not seen: the deciding property is negated 7/13 of the time (the original's proof walk
-  stops at a positive property with weight 0.3, at a negated one with 0.7); with 13 families and
-  5 hops the original rejects every other chain length, so the shape above is the only one;
+* measured on the original generator's 800 5-hop questions that Coconut ships (never trained on):
+  the deciding property is negated in 45.1% of them, and 15.5% of the 25 context sentences carry
+  "not"; with the fooling fact always the opposite of the deciding one, that leaves 0.29 for each
+  of the 10 other property facts. So the shares are 0.45 and 0.29 (before 2026-12-07 they were 7/13
+  and 1/3, derived from the original's code: 55.5% and 17.4% measured, outside 5% of the original);
+* derived, not seen: with 13 families and 5 hops the original rejects every other chain length, so
+  the shape above is the only one;
 * assumed: the order of the two memberships (random here; Coconut's one published example puts
-  the distractor first); the properties below the target keep the 1/3 negation share (the
-  original's walk tilts them slightly towards positive); the distractor-free variant keeps only
+  the distractor first); every property fact but the deciding and the fooling one has the same
+  negation share; the distractor-free variant keeps only
   the proof's facts, as the original's `--distractors none` does.
 """
 
@@ -96,8 +100,8 @@ class Fact(NamedTuple):
 class ProntoQAConfig:
     hops: int = 5  # proof length: hops - 1 is-a facts, then one property fact; steps = hops + 1
     distractors: bool = True  # the original's distractors; off: the context holds the proof's facts only
-    negated_share: float = 1 / 3  # chance that a property fact is negated ("Wumpuses are not hot.")
-    target_negated_share: float = 7 / 13  # the same for the property fact that decides the query
+    negated_share: float = 0.29  # chance that a property fact is negated ("Wumpuses are not hot.")
+    target_negated_share: float = 0.45  # the same for the property fact that decides the query
     plural_share: float = 0.5  # chance a universal fact reads "As are Bs." rather than "Every/Each A is a B."
     true_share: float = 0.5  # chance the query states the proof's conclusion (answer "True")
 
