@@ -176,6 +176,17 @@ def damage(folder: Path, how: str) -> None:
         tokenizer = json.loads((folder / "tokenizer.json").read_text())
         tokenizer["model"]["vocab"]["zorblax"] = 500
         (folder / "tokenizer.json").write_text(json.dumps(tokenizer))
+    elif how in ("a missing tensor", "an extra tensor", "integer weights"):
+        tensors = load_file(str(folder / "model.safetensors"))
+        if how == "a missing tensor":
+            del tensors["transformer.ln_f.weight"]
+        elif how == "an extra tensor":
+            tensors["bogus.weight"] = torch.zeros(2)
+        else:
+            tensors["transformer.ln_f.bias"] = tensors["transformer.ln_f.bias"].to(torch.int32)
+        save_file(tensors, str(folder / "model.safetensors"))
+    elif how == "no method":
+        (folder / "meta.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "method"}))
     elif how in ("nan weights", "inf weights"):
         tensors = load_file(str(folder / "model.safetensors"))
         name = next(iter(tensors))
@@ -192,6 +203,10 @@ DAMAGE = {
     "more tokens than embeddings": "the tokenizer uses token ids up to 500 but the model has only 63 embeddings",
     "nan weights": "the weights hold NaN or infinite numbers",
     "inf weights": "the weights hold NaN or infinite numbers",
+    "a missing tensor": "lacks transformer.ln_f.weight",
+    "an extra tensor": "holds tensors the model does not have, e.g. bogus.weight",
+    "integer weights": "transformer.ln_f.bias is stored as I32",
+    "no method": 'lacks "method"',
 }
 
 
@@ -242,6 +257,46 @@ def test_hmm_that_does_not_fit_the_model_or_holds_nan_is_refused(tmp_path, capsy
     hmm.save(tmp_path / "nan", {})
     expect_clean_failure(["search", "--model", COT, "--hmm", str(tmp_path / "nan"), "--keywords", "wumpus",
                           "Rex wumpus"], "log_trans holds NaN", capsys)
+
+
+def test_an_hmm_whose_rows_are_not_distributions_or_not_floats_is_refused(tmp_path, capsys):
+    from latentsearch.hmm.hmm import HMM
+
+    uniform = lambda *shape: torch.zeros(*shape).log_softmax(-1)  # noqa: E731
+    for name, hmm, fragment in (
+            ("unnormalised", HMM(uniform(4), torch.zeros(4, 4), uniform(4, 63)), "log_trans is not a log-probability"),
+            ("all -inf", HMM(uniform(4), uniform(4, 4), torch.full((4, 63), -torch.inf)), "sum to 0"),
+            ("half", HMM(uniform(4).half(), uniform(4, 4), uniform(4, 63)), "log_init is stored as torch.float16")):
+        hmm.save(tmp_path / name, {})
+        expect_clean_failure(["search", "--model", COT, "--hmm", str(tmp_path / name), "--keywords", "wumpus",
+                              "Rex wumpus"], fragment, capsys)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["eval", COCONUT, GOOD, "--search", "anytime:600"], "record 0 with anytime:600: 632 tokens exceed"),
+    (["eval", COCONUT, GOOD, "--search", "adaptive:entropy:0", "--max-thoughts", "600"], "exceed the model's context"),
+    (["eval", COCONUT, GOOD, "--search", "beam:2", "--children", "1000000000"], "children must be a whole number"),
+    (["search", "--model", COT, "--width", "100000", "Rex wumpus"], "width must be a whole number from 1 to 4096"),
+    (["search", "--model", COT, "--algo", "sample", "--samples", "5000", "Rex wumpus"], "samples must be"),
+    (["value", COCONUT, "--train", GOOD, "--rollouts", "1000000000", "-o", "v"], "--rollouts must be from 1"),
+    (["search", "--model", COT, "--tree", "tree.txt", "Rex wumpus"], "give a .svg or .png file name"),
+])
+def test_sizes_past_the_context_or_the_count_bound_are_one_line_at_once(argv, fragment, capsys, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    expect_clean_failure(argv, fragment, capsys, [tmp_path / "v", tmp_path / "tree.txt"])
+
+
+def test_no_output_is_written_into_a_model_folder(tmp_path, capsys):
+    folder = copy_checkpoint(tmp_path)
+    weights = (folder / "model.safetensors").read_bytes()
+    for argv in (["eval", str(folder), GOOD, "-o", str(folder / "model.safetensors")],
+                 ["eval", str(folder), GOOD, "-o", str(folder / "value" / "value.json")],
+                 ["search", "--model", str(folder), "--max-new-tokens", "2", "--tree", str(folder / "t.svg"),
+                  "Rex wumpus"],
+                 ["eval", str(folder), GOOD, "-o", str(tmp_path / "new") + "/"]):
+        expect_clean_failure(argv, "write outside it" if "new" not in argv[-1] else "give a file name", capsys)
+    assert (folder / "model.safetensors").read_bytes() == weights and not (tmp_path / "new").exists()
 
 
 def test_probe_report_and_distill_bounds(tmp_path, capsys):
@@ -295,3 +350,14 @@ def test_paths_that_lead_nowhere_say_why(tmp_path, capsys):
                       ("file.txt/q.json", "file.txt is a file, not a folder"),
                       ("huge.json", "holds an integer of more than 4300 digits")):
         expect_clean_failure(["eval", COCONUT, str(tmp_path / name)], why, capsys)
+
+
+def test_one_file_twice_a_wrong_task_for_reproduce_and_nan_in_json(tmp_path, capsys):
+    (tmp_path / "link.json").symlink_to(Path(GOOD).resolve())
+    expect_clean_failure(["data", "stats", GOOD, str(tmp_path / "link.json")], "are the same file", capsys)
+    pronto = tmp_path / "pq.jsonl"
+    assert main(["data", "prontoqa", "--n", "3", "-o", str(pronto)]) == 0
+    expect_clean_failure(["reproduce", "prosqa", "--quick", "--real", str(pronto), "-o", str(tmp_path / "r")],
+                         "record 0 is not a prosqa question", capsys, [tmp_path / "r"])
+    io.atomic_write_json(tmp_path / "x.json", {"auc": float("nan"), "rows": [float("inf"), 1.5]})
+    assert json.loads((tmp_path / "x.json").read_text()) == {"auc": None, "rows": [None, 1.5]}

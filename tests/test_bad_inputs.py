@@ -178,7 +178,7 @@ def test_bad_training_config(extra, fragment, tmp_path, capsys):
 
 SEARCH_CASES = [
     (["--algo", "dijkstra"], "argument --algo: invalid choice: 'dijkstra'"),
-    (["--width", "0"], "width must be positive"),
+    (["--width", "0"], "width must be a whole number from 1 to 4096"),
     (["--temperature", "nan"], "argument --temperature: must be a finite number"),
     (["--algo", "sample", "--temperature", "1e-45"], "temperature must be in [0.001, 1000]"),
     (["--algo", "sample", "--top-p", "1.5"], "top_p must be in (0, 1]"),

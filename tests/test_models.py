@@ -43,7 +43,8 @@ def test_checkpoint_round_trip(tmp_path, family):
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     model(input_ids=torch.tensor([[5, 6, 7]]), labels=torch.tensor([[5, 6, 7]])).loss.backward()
     optimizer.step()
-    ckpt.save_checkpoint(tmp_path / "c", model, codec, {"step": 1}, optimizer=optimizer, state={"step": 1})
+    ckpt.save_checkpoint(tmp_path / "c", model, codec, {"step": 1, "method": "cot"}, optimizer=optimizer,
+                         state={"step": 1})
     loaded, loaded_codec, meta = ckpt.load_checkpoint(tmp_path / "c")
     for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
         assert torch.equal(a, b), name

@@ -120,6 +120,8 @@ class Model:
         from latentsearch.probe.run import probe, write_probe
 
         self._need_checkpoint("probe")
+        if not is_count(limit):
+            raise ValueError(f"limit must be a whole number >= 0 (0 = every record), got {limit!r}")
         records, source = _records(data)
         stage = self.recipe.curriculum.final_stage
         result = probe(self.model, self.codec, records[: limit or None], self.recipe, stage, thoughts,

@@ -5,6 +5,7 @@ regular file, outputs checked against inputs, and a lock for a folder one proces
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -41,7 +42,19 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def atomic_write_json(path: str | os.PathLike, obj) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+    """Strict JSON: a NaN or infinite number is written as null (json.dumps would write NaN, which
+    strict parsers refuse)."""
+    atomic_write_text(path, json.dumps(strict_json(obj), indent=2, allow_nan=False) + "\n")
+
+
+def strict_json(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {key: strict_json(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(value) for value in obj]
+    return obj
 
 
 def append_line(path: str | os.PathLike, line: str) -> None:
@@ -114,9 +127,16 @@ def check_output(path: str | os.PathLike, inputs=(), folder: bool = False) -> No
             raise ValueError(f"{path}: this output is also an input ({given}); choose another output")
     if folder and out.exists() and not out.is_dir():
         raise ValueError(f"{path}: is a file; the output here is a folder")
-    if not folder and out.is_dir():
+    if not folder and (out.is_dir() or str(path).endswith(("/", os.sep))):
         raise ValueError(f"{path}: is a folder; give a file name")
+    if not folder and _holds_a_model(Path(os.path.realpath(out.parent))):
+        raise ValueError(f"{path}: {out.parent} holds a model (weights or meta.json); write outside it")
     _check_writable(out if folder and out.is_dir() else out.parent, path)
+
+
+def _holds_a_model(folder: Path) -> bool:
+    """A checkpoint, value-model or HMM folder: a file written there could replace what loads it."""
+    return folder.is_dir() and ((folder / "meta.json").exists() or any(folder.glob("*.safetensors")))
 
 
 def _check_writable(where: Path, path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from latentsearch.cli.args import add_output, command, count, positive, share
@@ -75,4 +76,8 @@ def run_stats(args) -> None:
     labels = [name if names.count(name) == 1 else f for name, f in zip(names, args.files)]
     if len(set(labels)) < len(labels):
         raise ValueError(f"data stats: {next(x for x in labels if labels.count(x) > 1)} is given twice")
+    real = [os.path.realpath(f) for f in args.files]  # the same file by another path or a link
+    if len(set(real)) < len(real):
+        twice = [f for f, r in zip(args.files, real) if real.count(r) > 1]
+        raise ValueError(f"data stats: {twice[0]} and {twice[1]} are the same file")
     print(format_stats_table({label: stats(load_records(f)) for label, f in zip(labels, args.files)}))

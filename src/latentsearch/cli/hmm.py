@@ -31,15 +31,26 @@ def run_distill(args) -> None:
 
     check_output(args.output, inputs=[args.corpus], folder=True)
     config = DistillConfig(n_states=args.states, layer=args.layer, em_iters=args.em_iters, seed=args.seed)
-    lines = [line.strip() for line in read_text(args.corpus).splitlines() if line.strip()]
+    lines = [(n, line.strip()) for n, line in enumerate(read_text(args.corpus).splitlines(), 1) if line.strip()]
     lm = load_lm(args.model, chat=False)
     layers = lm.model.config.num_hidden_layers + 1  # hidden_states: the embeddings, then every block
     if not -layers <= args.layer < layers:
         raise ValueError(f"--layer {args.layer} is outside the model's hidden states ({-layers}..{layers - 1})")
-    sequences = [ids for ids in map(lm.encode_plain, lines) if len(ids) >= 2]
+    sequences = [ids for ids in map(_encoder(lm, args.corpus), lines) if len(ids) >= 2]
     if not sequences:
         raise ValueError(f"{Path(args.corpus).name}: no line of at least 2 tokens")
     hmm, report = distill(lm.model, sequences, config, progress=True)
     hmm.save(args.output, {"model": args.model, "corpus": args.corpus, **report})
     print(json.dumps({"output": args.output, "positions": report["positions"], "seconds": report["seconds"],
                       "em_log_likelihood": report["em_log_likelihood"]}))
+
+
+def _encoder(lm, corpus):
+    """Encode (line number, text), naming the corpus line whose words the model's tokenizer lacks."""
+    def encode(numbered):
+        number, text = numbered
+        try:
+            return lm.encode_plain(text)
+        except ValueError as err:
+            raise ValueError(f"{Path(corpus).name}, line {number}: {err}") from None
+    return encode

@@ -175,6 +175,8 @@ def run_search(args) -> int:
     from latentsearch.search.registry import get
 
     if args.tree:
+        if Path(args.tree).suffix.lower() not in (".svg", ".png"):
+            raise ValueError(f"--tree {args.tree}: give a .svg or .png file name")
         check_output(args.tree)
         if missing := plot_libraries_missing():
             raise ValueError(f"--tree needs {' and '.join(missing)}: pip install 'latentsearch[plot]'")

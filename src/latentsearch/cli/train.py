@@ -86,6 +86,17 @@ def run_reproduce(args) -> None:
 
     if args.device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the CPU schedule on the CPU, even where a GPU is
+    elif not args.quick:
+        import torch
+
+        if not torch.cuda.is_available():  # else the GPU schedule would run, for many hours, on the CPU
+            raise ValueError("--device cuda: no GPU is visible here (torch.cuda.is_available() is False)")
+    if args.real:
+        from latentsearch.data.schema import load_records
+
+        wrong = next((i for i, r in enumerate(load_records(args.real)) if r.task != args.task), None)
+        if wrong is not None:
+            raise ValueError(f"--real {args.real}: record {wrong} is not a {args.task} question")
     schedule = "quick" if args.quick else ("gpu" if args.device == "cuda" else "cpu")
     if args.budget_minutes is not None and args.budget_minutes <= 0:
         raise ValueError(f"--budget-minutes must be positive, got {args.budget_minutes}")
@@ -136,7 +147,10 @@ def run_value(args) -> None:
     from latentsearch.latent.value import ValueConfig, collect, train_value
     from latentsearch.methods import Recipe
     from latentsearch.models.checkpoint import load_checkpoint
+    from latentsearch.search.base import MAX_COUNT
 
+    if args.rollouts > MAX_COUNT:
+        raise ValueError(f"--rollouts must be from 1 to {MAX_COUNT}, got {args.rollouts}")
     check_output(args.output, inputs=[args.train] + ([args.val] if args.val else []), folder=True)
     sigmas = _sigmas(args.sigmas)
     options = LatentOptions(noise=args.noise, seed=args.seed)

@@ -85,7 +85,8 @@ def _parse(obj, where: str) -> Record:
 def _text(obj: dict, key: str, where: str) -> str:
     value = obj[key]
     if not isinstance(value, str) or not value.strip():
-        raise DatasetError(f'{where}: "{key}" must be a non-empty string, got {kind(value)}')
+        got = "only white space" if isinstance(value, str) else kind(value)
+        raise DatasetError(f'{where}: "{key}" must be a non-empty string, got {got}')
     return _unicode(value, f'"{key}"', where)
 
 

@@ -120,12 +120,22 @@ class HMM:
             hmm = cls(tensors["log_init"], tensors["log_trans"], tensors["log_emit"])
         except Exception as err:  # safetensors reports a damaged file with its own exception type
             raise ValueError(f"{folder / 'hmm.safetensors'}: not an HMM file ({str(err)[:200]})") from None
-        for name, tensor in tensors.items():
+        where = folder / "hmm.safetensors"
+        for name in ("log_init", "log_trans", "log_emit"):
+            tensor = tensors[name]
+            if tensor.dtype not in (torch.float32, torch.float64):
+                raise ValueError(f"{where}: {name} is stored as {tensor.dtype}, not float32 or float64")
             if torch.isnan(tensor).any() or torch.isposinf(tensor).any():  # -inf is log 0, allowed
-                raise ValueError(f"{folder / 'hmm.safetensors'}: {name} holds NaN or +inf")
+                raise ValueError(f"{where}: {name} holds NaN or +inf")
         k, v = hmm.n_states, hmm.vocab_size
         if hmm.log_init.shape != (k,) or hmm.log_trans.shape != (k, k) or hmm.log_emit.shape != (k, v):
-            raise ValueError(f"{folder / 'hmm.safetensors'}: the tensors' shapes do not agree")
+            raise ValueError(f"{where}: the tensors' shapes do not agree")
+        for name in ("log_init", "log_trans", "log_emit"):  # each row a distribution: its probabilities sum to 1
+            sums = getattr(hmm, name).double().logsumexp(-1).exp()
+            worst = float(sums.flatten()[(sums - 1).abs().argmax()])
+            if abs(worst - 1) > 1e-3:
+                raise ValueError(f"{where}: {name} is not a log-probability distribution "
+                                 f"(a row's probabilities sum to {worst:.4g})")
         return hmm
 
     @staticmethod

@@ -27,7 +27,7 @@ import torch
 from latentsearch import kv
 from latentsearch.kv import CacheBlock, positions
 from latentsearch.latent.noise import Perturb, generators, perturb_input, perturbed
-from latentsearch.search.base import Node, Tree, Warp
+from latentsearch.search.base import Node, Tree, Warp, check_counts
 
 BRANCHES = ("noise", "tokens")
 
@@ -45,8 +45,10 @@ class LatentSearchConfig:
     value_every: bool = True  # read the answer and value after every thought (False: after the last only)
 
     def __post_init__(self):
-        if self.depth <= 0 or self.top_k < 0 or self.children <= 0 or self.root_children < 0:
-            raise ValueError("depth and children must be positive; top_k and root_children >= 0")
+        if self.depth <= 0:
+            raise ValueError(f"depth must be positive, got {self.depth}")  # its upper bound is the model's context
+        check_counts(self, "children")
+        check_counts(self, "root_children", "top_k", low=0)
         if self.branch not in BRANCHES:
             raise ValueError(f"branch must be one of {', '.join(BRANCHES)}, not {self.branch!r}")
 
@@ -91,6 +93,10 @@ class LatentSpace:
                  token_name: Callable[[int], str] = str):
         if not prompt or not candidates or any(not c for c in candidates):
             raise ValueError("a prompt and non-empty answer candidates are required")
+        from latentsearch.models.factory import check_context
+
+        longest = len(prompt) + config.depth + len(after) + max(len(c) for c in candidates)
+        check_context(model, longest, f"a {len(prompt)}-token prompt, {config.depth} thoughts and the answer")
         self.model, self.config, self.valuer = model.eval(), config, valuer
         self.after, self.candidates, self.token_name = list(after), [list(c) for c in candidates], token_name
         self.max_new_tokens = config.depth  # paths end at `depth` thoughts

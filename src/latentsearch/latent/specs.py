@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, replace
 
 from latentsearch.options import opt
+from latentsearch.search.base import MAX_COUNT, check_counts
 
 KINDS = ("none", "gaussian", "dropout", "layer")
 
@@ -41,8 +42,8 @@ class LatentOptions:
 
     def __post_init__(self):
         Perturb(self.noise, self.sigma, self.layer)  # checks the values
-        if self.children <= 0 or self.max_thoughts <= 0 or self.settle < 0:
-            raise ValueError("children and max_thoughts must be positive, settle >= 0")
+        check_counts(self, "children", "max_thoughts")
+        check_counts(self, "settle", low=0)
 
     def space_config(self, depth: int, **changes):
         from latentsearch.latent.space import LatentSearchConfig
@@ -122,6 +123,6 @@ def parse_rule(argument: str) -> list[tuple[str, float]]:
 def count(argument: str) -> int:
     plain = argument.isascii() and argument.isdigit() and len(argument) < 8  # not "３", " 3", "3_0" or "1e9"
     value = int(argument) if plain else 0
-    if not 1 <= value <= 4096:
-        raise ValueError(f"expected a count from 1 to 4096 after ':', got {argument[:40]!r}")
+    if not 1 <= value <= MAX_COUNT:
+        raise ValueError(f"expected a count from 1 to {MAX_COUNT} after ':', got {argument[:40]!r}")
     return value

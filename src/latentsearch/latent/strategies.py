@@ -197,6 +197,7 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
 
     from latentsearch.data.examples import encode_records
     from latentsearch.evaluate import candidate_answers, check_request
+    from latentsearch.models.factory import check_context
 
     check_request(records, n_thoughts, source=source)
     chosen, argument = parse_spec(spec)
@@ -209,10 +210,14 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
     if valuer is not None and valuer.model.config.d_state != model.config.hidden_size:
         raise ValueError(f"the value model reads thoughts of size {valuer.model.config.d_state}, but this model's "
                          f"are of size {model.config.hidden_size}: it was trained for another model")
+    items = [prompt_item(recipe, example, record, n_thoughts)
+             for record, example in zip(records, encode_records(records, codec, source))]
+    for index, (record, item) in enumerate(zip(records, items)):  # before any work, not at question 900
+        longest = len(item.prompt) + thoughts_needed(chosen.name, argument, item.n_thoughts, options) + len(
+            item.after) + max(len(c) for c in candidate_answers(record, codec))
+        check_context(model, longest, f"{source}, record {index} with {spec}")
     rows = []
-    for index, (record, example) in enumerate(tqdm(list(zip(records, encode_records(records, codec, source))),
-                                                   desc=spec, disable=not progress)):
-        item = prompt_item(recipe, example, record, n_thoughts)
+    for index, (record, item) in enumerate(tqdm(list(zip(records, items)), desc=spec, disable=not progress)):
         candidates = candidate_answers(record, codec)
         make = lambda config: LatentSpace(model, item.prompt, item.after, candidates, config, valuer)  # noqa: E731
         out = run_strategy(spec, make, max(item.n_thoughts, 1), options)
@@ -224,6 +229,13 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
                "thoughts_per_question": sum(r["thought_states"] for r in rows) / n,
                "thoughts_used": sum(r["thoughts_used"] for r in rows) / n}
     return {"summary": summary, "rows": rows}
+
+
+def thoughts_needed(name: str, argument: str, thoughts: int, options: LatentOptions) -> int:
+    """The most thoughts a strategy may think on a question whose own count is `thoughts`."""
+    if name in ("anytime", "anytime-value"):
+        return count(argument)
+    return options.max_thoughts if name == "adaptive" else max(thoughts, 1)
 
 
 def prompt_item(recipe, example, record, n_thoughts: int | str | None):

@@ -223,7 +223,7 @@ def evaluate_value(model: ValueModel, trajectories: list[Trajectory]) -> dict:
     rights = [f for f, t in zip(final, trajectories) if t.right]
     wrongs = [f for f, t in zip(final, trajectories) if not t.right]
     auc = (sum((r > w) + 0.5 * (r == w) for r in rights for w in wrongs) / (len(rights) * len(wrongs))
-           if rights and wrongs else math.nan)
+           if rights and wrongs else None)  # undefined when every trajectory is right, or every one wrong
     return {"loss": float(_loss(model, trajectories)), "auc": auc, "n": len(trajectories)}
 
 

@@ -110,11 +110,17 @@ def load_checkpoint(folder) -> tuple[PreTrainedModel, Codec, dict]:
     folder = resolve(folder)
     check_folder(folder)
     check_size(folder)
+    check_weight_types(folder / "model.safetensors")
     try:
         with quietly():
-            model = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
+            model, info = AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False,
+                                                               output_loading_info=True)
     except Exception as err:  # a damaged file fails in whichever library layer reads it first
-        raise CheckpointError(f"{folder}: cannot load the weights: {_first_line(err)}") from None
+        why = _first_line(err)
+        if "ignore_mismatched_sizes" in why:  # transformers' own line points at a report we silence
+            why = "a tensor's shape does not match config.json"
+        raise CheckpointError(f"{folder}: cannot load the weights: {why}") from None
+    check_loaded(info, folder)
     check_finite(model, folder)
     try:
         codec = Codec.load(folder)
@@ -147,6 +153,33 @@ def read_config(folder: Path) -> dict:
     return config if isinstance(config, dict) else {}
 
 
+def check_weight_types(path: Path) -> None:
+    """Every stored tensor is floating point (an integer tensor would be cast without a word)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(path, framework="pt") as weights:
+            kinds = {name: weights.get_slice(name).get_dtype() for name in weights.keys()}
+    except Exception as err:  # not a safetensors file: the loader names it below, as before
+        if isinstance(err, (KeyboardInterrupt, MemoryError)):
+            raise
+        return
+    wrong = sorted(name for name, kind in kinds.items() if not kind.startswith(("F", "BF")))
+    if wrong:
+        raise CheckpointError(f"{path}: {wrong[0]} is stored as {kinds[wrong[0]]}, not as floating point numbers")
+
+
+def check_loaded(info: dict, folder: Path) -> None:
+    """The file's tensors are exactly the ones the config's model needs: none missing, none left over."""
+    for key, what in (("missing_keys", "lacks"), ("mismatched_keys", "has the wrong shape for"),
+                      ("unexpected_keys", "holds tensors the model does not have, e.g.")):
+        names = sorted(str(n if isinstance(n, str) else n[0]) for n in info.get(key) or ())
+        if names:
+            raise CheckpointError(f"{folder / 'model.safetensors'} {what} {names[0]}"
+                                  + (f" (and {len(names) - 1} more)" if len(names) > 1 else "")
+                                  + " for the model of config.json")
+
+
 def check_finite(model, folder) -> None:
     for name, tensor in model.state_dict().items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
@@ -161,6 +194,8 @@ def read_meta(folder: Path) -> dict:
         raise CheckpointError(f"{path}: invalid JSON ({_first_line(err)})") from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{path}: must hold a JSON object")
+    if "method" not in meta:  # without it the model would be read as a CoT model, whatever it is
+        raise CheckpointError(f'{path}: lacks "method" (the training method: cot, coconut, ...)')
     return meta
 
 

@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 
 
 
+MAX_COUNT = 4096  # the most beams, samples, children or branches an option may ask for
+
+
+def check_counts(config, *names: str, low: int = 1) -> None:
+    """Refuse a count option outside [low, MAX_COUNT]: a huge one would hang or exhaust memory, not fail."""
+    for name in names:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_COUNT:
+            raise ValueError(f"{name} must be a whole number from {low} to {MAX_COUNT}, got {value!r}")
+
+
 @dataclass(frozen=True, eq=False)
 class Node:
     tokens: tuple[int, ...]  # the moves from the root: generated tokens after the prompt, or latent moves

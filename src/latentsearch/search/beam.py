@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from latentsearch.options import opt
-from latentsearch.search.base import Node, SearchResult, Space, length_score, result
+from latentsearch.search.base import Node, SearchResult, Space, check_counts, length_score, result
 from latentsearch.search.registry import register
 
 if TYPE_CHECKING:
@@ -94,8 +94,7 @@ class BeamConfig:
     early_stopping: str = opt("false", "stopping rule, as in transformers", ("true", "false", "never"))
 
     def __post_init__(self):
-        if self.width <= 0:
-            raise ValueError(f"beam width must be positive, got {self.width}")
+        check_counts(self, "width")
         if not math.isfinite(self.length_penalty):
             raise ValueError(f"length_penalty must be a finite number, got {self.length_penalty}")
         if self.early_stopping not in STOPPING:

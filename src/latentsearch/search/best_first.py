@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from latentsearch.options import opt
-from latentsearch.search.base import Node, SearchResult, Space, result
+from latentsearch.search.base import Node, SearchResult, Space, check_counts, result
 from latentsearch.search.registry import register
 
 if TYPE_CHECKING:
@@ -75,8 +75,9 @@ class BestFirstConfig:
     branch: int = opt(8, "children kept per node (0 = all)")
 
     def __post_init__(self):
-        if self.budget < 0 or self.branch < 0:
-            raise ValueError("budget and branch must be >= 0 (0 = unlimited)")
+        if self.budget < 0:
+            raise ValueError("budget must be >= 0 (0 = unlimited)")
+        check_counts(self, "branch", low=0)  # 0 = every token
 
 
 @register("best-first", BestFirstConfig, "A*-style: expand the most probable open node; exact with no budget")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from latentsearch.options import opt
-from latentsearch.search.base import Node, SearchResult, Space, Warp, result
+from latentsearch.search.base import Node, SearchResult, Space, Warp, check_counts, result
 from latentsearch.search.registry import register
 from latentsearch.search.sampling import SamplingOptions, sample_until
 
@@ -102,8 +102,7 @@ class MCTSConfig(SamplingOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.iterations <= 0 or self.branch <= 0:
-            raise ValueError("iterations and branch must be positive")
+        check_counts(self, "iterations", "branch")
 
 
 @register("mcts", MCTSConfig, "Monte Carlo tree search over reasoning steps (a step ends at a delimiter token)")

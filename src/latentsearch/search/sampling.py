@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from latentsearch.options import opt
-from latentsearch.search.base import Node, SearchResult, Space, Warp, result
+from latentsearch.search.base import Node, SearchResult, Space, Warp, check_counts, result
 from latentsearch.search.registry import register
 
 if TYPE_CHECKING:
@@ -70,8 +70,7 @@ class SampleConfig(SamplingOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.samples <= 0:
-            raise ValueError(f"samples must be positive, got {self.samples}")
+        check_counts(self, "samples")
 
 
 @register("sample", SampleConfig, "ancestral sampling (temperature, top-k, top-p, min-p)")

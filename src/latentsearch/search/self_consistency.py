@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Hashable
 
 from latentsearch.options import opt
-from latentsearch.search.base import Node, SearchResult, Space, Warp, result
+from latentsearch.search.base import Node, SearchResult, Space, Warp, check_counts, result
 from latentsearch.search.registry import register
 from latentsearch.search.sampling import SamplingOptions, sample_until
 
@@ -46,8 +46,7 @@ class SelfConsistencyConfig(SamplingOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.samples <= 0:
-            raise ValueError(f"samples must be positive, got {self.samples}")
+        check_counts(self, "samples")
 
 
 @register("self-consistency", SelfConsistencyConfig, "sample N answers and take the one most samples give")

@@ -75,6 +75,8 @@ class Trainer:
         self.state = Progress()
         if resume and ckpt.resolve(self.out / "checkpoint").exists():
             self._resume()
+        elif resume:
+            self._forget_metrics_after(self.state)  # no checkpoint: the run starts again, its old lines go
         self._check_first_epoch()
 
     def _check_model_size(self) -> None:
@@ -162,6 +164,9 @@ class Trainer:
                                        f"({str(err).splitlines()[0][:160]})") from None
         ckpt.load_optimizer(folder, self.optimizer)
         self.state = Progress(**ckpt.load_trainer_state(folder, Progress.__dataclass_fields__))
+        if self.state.batch > self.steps_per_epoch:
+            raise ckpt.CheckpointError(f"{folder / 'trainer_state.json'}: batch {self.state.batch} is past the "
+                                       f"{self.steps_per_epoch} batches of an epoch of this run")
         self._forget_metrics_after(self.state)
 
     def _forget_metrics_after(self, state: Progress) -> None:
