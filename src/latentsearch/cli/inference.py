@@ -59,6 +59,8 @@ def run_eval(args) -> None:
     if args.output:
         check_output(args.output, inputs=[args.data])
     options = _latent_options(args)
+    if args.thoughts == "auto" and not 0 < args.auto_mass <= 1:
+        raise ValueError(f"--auto-mass must be a probability in (0, 1], got {args.auto_mass}")
     records = load_records(args.data)
     model, codec, meta = load_checkpoint(args.checkpoint)
     accel.compile_passes(model, args.compile)
