@@ -281,6 +281,7 @@ def test_an_hmm_whose_rows_are_not_distributions_or_not_floats_is_refused(tmp_pa
     (["value", COCONUT, "--train", GOOD, "--rollouts", "1000000000", "-o", "v"], "--rollouts must be from 1"),
     (["search", "--model", COT, "--tree", "tree.txt", "Rex wumpus"], "give a .svg or .png file name"),
     (["eval", COCONUT, GOOD, "--thoughts", "auto", "--auto-mass", "2"], "--auto-mass must be a probability"),
+    (["search", "--model", COT, "--algo", "recombine", "--key", "hidden:2", "Rex wumpus"], "COSINE in [-1, 1]"),
 ])
 def test_sizes_past_the_context_or_the_count_bound_are_one_line_at_once(argv, fragment, capsys, tmp_path,
                                                                        monkeypatch):

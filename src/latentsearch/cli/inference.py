@@ -193,11 +193,11 @@ def run_search(args) -> int:
     width = max(getattr(config, name, 1) for name in ("width", "samples", "branch"))
     limits.check(f"{args.algo} search over {width} sequences", limits.forward_bytes(
         lm.model, width, len(prompt) + args.max_new_tokens, training=False))
+    context = Context(answer=lambda node: (lm.decode(list(node.tokens)).split() or [None])[-1],
+                      delimiter=lm.token_id(args.delimiter) if args.algo == "mcts" else None)  # checked first
     processors = [_hmm_guide(args, hmm, lm, prompt)] if hmm else []
     engine = Engine(lm.model, prompt, lm.eos_id, args.max_new_tokens, processors=processors,
                     keep_hidden=getattr(config, "needs_hidden", False), progress=True)
-    context = Context(answer=lambda node: (lm.decode(list(node.tokens)).split() or [None])[-1],
-                      delimiter=lm.token_id(args.delimiter) if args.algo == "mcts" else None)
     result = algo.run(engine, config, context)
     if args.tree:
         _draw_tree(result, lm, args.tree)

@@ -115,8 +115,9 @@ class RecombineConfig(BeamConfig):
             value = int(arg) if kind == "last" else float(arg)
         except ValueError:
             value = None
-        if kind not in ("last", "hidden") or value is None or (kind == "last" and value <= 0):
-            raise ValueError(f'key must be "last:N" (N > 0) or "hidden:COSINE", not {self.key!r}')
+        if kind not in ("last", "hidden") or value is None or (kind == "last" and value <= 0) or (
+                kind == "hidden" and not -1 <= value <= 1):
+            raise ValueError(f'key must be "last:N" (N > 0) or "hidden:COSINE" (COSINE in [-1, 1]), not {self.key!r}')
         return kind, value
 
     @property
