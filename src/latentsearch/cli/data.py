@@ -74,10 +74,10 @@ def run_stats(args) -> None:
 
     names = [Path(f).name for f in args.files]  # the full path where two files share a name (a column each)
     labels = [name if names.count(name) == 1 else f for name, f in zip(names, args.files)]
-    if len(set(labels)) < len(labels):
-        raise ValueError(f"data stats: {next(x for x in labels if labels.count(x) > 1)} is given twice")
-    real = [os.path.realpath(f) for f in args.files]  # the same file by another path or a link
-    if len(set(real)) < len(real):
-        twice = [f for f, r in zip(args.files, real) if real.count(r) > 1]
-        raise ValueError(f"data stats: {twice[0]} and {twice[1]} are the same file")
+    real = [os.path.realpath(f) for f in args.files]  # the same file, also by another path or a link
+    for i, path in enumerate(real):
+        if (first := real.index(path)) < i:
+            again, given = args.files[i], args.files[first]
+            raise ValueError(f"data stats: {again} is given twice" if again == given
+                             else f"data stats: {given} and {again} are the same file")
     print(format_stats_table({label: stats(load_records(f)) for label, f in zip(labels, args.files)}))

@@ -27,6 +27,7 @@ import torch
 from latentsearch import kv
 from latentsearch.kv import CacheBlock, positions
 from latentsearch.latent.noise import Perturb, generators, perturb_input, perturbed
+from latentsearch.models.factory import check_context
 from latentsearch.search.base import Node, Tree, Warp, check_counts
 
 BRANCHES = ("noise", "tokens")
@@ -81,6 +82,11 @@ class _Handle:
 Valuer = Callable[[Sequence[_Handle]], torch.Tensor]
 
 
+def path_tokens(prompt: Sequence[int], thoughts: int, after: Sequence[int], candidates: Sequence[Sequence[int]]) -> int:
+    """Positions of the longest path: the prompt, the thoughts, what follows them and the longest answer."""
+    return len(prompt) + thoughts + len(after) + max(len(c) for c in candidates)
+
+
 class LatentSpace:
     """The Space over thought sequences after `prompt` (which ends with `<bot>`).
 
@@ -93,10 +99,8 @@ class LatentSpace:
                  token_name: Callable[[int], str] = str):
         if not prompt or not candidates or any(not c for c in candidates):
             raise ValueError("a prompt and non-empty answer candidates are required")
-        from latentsearch.models.factory import check_context
-
-        longest = len(prompt) + config.depth + len(after) + max(len(c) for c in candidates)
-        check_context(model, longest, f"a {len(prompt)}-token prompt, {config.depth} thoughts and the answer")
+        check_context(model, path_tokens(prompt, config.depth, after, candidates),
+                      f"a {len(prompt)}-token prompt, {config.depth} thoughts and the answer")
         self.model, self.config, self.valuer = model.eval(), config, valuer
         self.after, self.candidates, self.token_name = list(after), [list(c) for c in candidates], token_name
         self.max_new_tokens = config.depth  # paths end at `depth` thoughts

@@ -25,8 +25,9 @@ from typing import Callable
 
 import torch
 
-from latentsearch.latent.space import LatentSearchConfig, LatentSpace
+from latentsearch.latent.space import LatentSearchConfig, LatentSpace, path_tokens
 from latentsearch.latent.specs import LatentOptions, count, parse_rule, parse_spec
+from latentsearch.models.factory import check_context
 from latentsearch.search import HiddenBuckets, beam_search, recombine
 
 
@@ -197,7 +198,6 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
 
     from latentsearch.data.examples import encode_records
     from latentsearch.evaluate import candidate_answers, check_request
-    from latentsearch.models.factory import check_context
 
     check_request(records, n_thoughts, source=source)
     chosen, argument = parse_spec(spec)
@@ -212,13 +212,13 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
                          f"are of size {model.config.hidden_size}: it was trained for another model")
     items = [prompt_item(recipe, example, record, n_thoughts)
              for record, example in zip(records, encode_records(records, codec, source))]
-    for index, (record, item) in enumerate(zip(records, items)):  # before any work, not at question 900
-        longest = len(item.prompt) + thoughts_needed(chosen.name, argument, item.n_thoughts, options) + len(
-            item.after) + max(len(c) for c in candidate_answers(record, codec))
-        check_context(model, longest, f"{source}, record {index} with {spec}")
+    answers = [candidate_answers(record, codec) for record in records]
+    for index, (item, candidates) in enumerate(zip(items, answers)):  # before any work, not at question 900
+        thoughts = thoughts_needed(chosen.name, argument, item.n_thoughts, options)
+        check_context(model, path_tokens(item.prompt, thoughts, item.after, candidates),
+                      f"{source}, record {index} with {spec}")
     rows = []
-    for index, (record, item) in enumerate(tqdm(list(zip(records, items)), desc=spec, disable=not progress)):
-        candidates = candidate_answers(record, codec)
+    for index, (item, candidates) in enumerate(tqdm(list(zip(items, answers)), desc=spec, disable=not progress)):
         make = lambda config: LatentSpace(model, item.prompt, item.after, candidates, config, valuer)  # noqa: E731
         out = run_strategy(spec, make, max(item.n_thoughts, 1), options)
         rows.append({"index": index, "correct": out.answer == 0, "answer": out.answer, "thoughts_used": out.used,
