@@ -289,6 +289,43 @@ def test_sizes_past_the_context_or_the_count_bound_are_one_line_at_once(argv, fr
     expect_clean_failure(argv, fragment, capsys, [tmp_path / "v", tmp_path / "tree.txt"])
 
 
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--method", "cot", "--max-stage", "3"], "--max-stage does not apply to --method cot"),
+    (["train", "--method", "nocot", "--keep-optimizer"], "--keep-optimizer does not apply to --method nocot"),
+    (["train", "--method", "coconut-no-curriculum", "--epochs-per-stage", "2"], "--epochs-per-stage does not apply"),
+    (["train", "--method", "coconut-no-thought", "--extra-thoughts", "2"], "--extra-thoughts does not apply"),
+    (["train", "--method", "pause", "--mix-prob", "0.3"], "--mix-prob does not apply to --method pause"),
+    (["train", "--method", "coconut", "--pause-tokens", "3"], "--pause-tokens does not apply"),
+    (["train", "--init", COT, "--layers", "4"], "--layers shapes a fresh model"),
+    (["train", "--init", COT, "--rendering", "text"], "renders records as symbolic"),
+    (["train", "--val-limit", "10"], "--val-limit limits the validation set: give --val"),
+    (["eval", COCONUT, GOOD, "--sigma", "0.2"], "--sigma shapes a latent search: give --search"),
+    (["eval", COCONUT, GOOD, "--search", "anytime:8", "--seed", "3"], "--seed does not apply to --search anytime:8"),
+    (["eval", COCONUT, GOOD, "--search", "vote:2", "--children", "3"], "--children does not apply"),
+    (["eval", COCONUT, GOOD, "--thoughts", "auto", "--children", "3"], "(the options it reads: --max-thoughts"),
+    (["eval", COCONUT, GOOD, "--search", "vote:2", "--noise", "dropout", "--sigma", "0.3"], "not --noise dropout"),
+    (["eval", COCONUT, GOOD, "--search", "vote:2", "--layer", "1"], "--layer shapes layer noise"),
+    (["eval", COCONUT, GOOD, "--search", "anytime:8", "--thoughts", "4"], "--thoughts does not apply"),
+    (["eval", COCONUT, GOOD, "--search", "vote:2", "--thoughts", "auto"], "--thoughts auto is the adaptive search"),
+    (["eval", COCONUT, GOOD, "--search", "vote:2", "--batch-size", "8"], "--search answers one question at a time"),
+    (["eval", COCONUT, GOOD, "--auto-mass", "0.3"], "give --thoughts auto too"),
+    (["eval", COT, GOOD, "--thoughts", "3"], "a cot model has no continuous thoughts"),
+    (["eval", COT, GOOD, "--stage", "3"], "a cot model has no curriculum stages"),
+])
+def test_an_option_the_command_would_ignore_is_refused(argv, fragment, capsys, tmp_path):
+    if argv[0] == "train":
+        argv = [*argv, "--train", GOOD, "-o", str(tmp_path / "run"), "--no-progress"]
+    expect_clean_failure(argv, fragment, capsys, [tmp_path / "run"])
+
+
+def test_options_that_apply_still_run(tmp_path, capsys):
+    assert main(["train", "--method", "coconut-no-curriculum", "--max-stage", "2", "--mix-prob", "0.3", "--train",
+                 GOOD, "-o", str(tmp_path / "run"), *TINY]) == 0
+    assert main(["eval", COCONUT, GOOD, "--search", "vote:2", "--noise", "layer", "--layer", "0", "--sigma", "0.2",
+                 "--seed", "1"]) == 0
+    assert main(["eval", COCONUT, GOOD, "--thoughts", "auto", "--auto-mass", "0.3", "--max-thoughts", "8"]) == 0
+
+
 def test_no_output_is_written_into_a_model_folder(tmp_path, capsys):
     folder = copy_checkpoint(tmp_path)
     weights = (folder / "model.safetensors").read_bytes()

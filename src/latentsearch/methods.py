@@ -106,6 +106,10 @@ class Method:
     def uses_thoughts(self) -> bool:
         return False
 
+    def reads(self) -> frozenset[str]:
+        """The curriculum fields this method's training depends on (others leave it unchanged)."""
+        return frozenset()
+
 
 def _steps(example: Example, skip: int = 0) -> tuple[int, ...]:
     return tuple(token for step in example.steps[skip:] for token in step)
@@ -127,6 +131,9 @@ class CoT(Method):
 class Pause(Method):
     def item(self, example, stage, curriculum, special, rng=None):
         return Item(example.question, 0, (special.pause,) * curriculum.pause_tokens, example.answer)
+
+    def reads(self):
+        return frozenset({"pause_tokens"})
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,14 @@ class Staged(Method):
 
     def uses_thoughts(self) -> bool:
         return self.filler == "thought"
+
+    def reads(self):
+        fields = {"max_stage", "mix_prob"}  # which steps are latent, and random stages
+        if self.curriculum_on:
+            fields |= {"epochs_per_stage", "start_stage", "reset_optimizer"}
+        if self.filler != "none":  # how many thoughts (or pauses) stand for the latent steps
+            fields |= {"thoughts_per_step", "pad_thoughts", "cover_steps", "extra_thoughts"}
+        return frozenset(fields)
 
 
 METHODS: dict[str, Method] = {

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from latentsearch.cli.args import add_output, command, count, finite, positive, thoughts
 
+AUTO_MASS, BATCH_SIZE = 0.5, 64  # eval's defaults, against which a flag counts as given
+
 
 def add(sub) -> None:
     _add_eval(sub)
@@ -29,8 +31,9 @@ def _add_eval(sub) -> None:
                     "puts --auto-mass on an answer, at most --max-thoughts); default: the checkpoint's count")
     ev.add_argument("--stage", type=count, default=None, help="decode at this curriculum stage: its first N steps "
                     "as thoughts, the rest written in language (default: the checkpoint's stage)")
-    ev.add_argument("--auto-mass", type=finite, default=0.5, help="--thoughts auto: the lens mass that stops thinking")
-    ev.add_argument("--batch-size", type=positive, default=64, help="questions decoded together")
+    ev.add_argument("--auto-mass", type=finite, default=AUTO_MASS,
+                    help="--thoughts auto: the lens mass that stops thinking")
+    ev.add_argument("--batch-size", type=positive, default=BATCH_SIZE, help="questions decoded together")
     ev.add_argument("--compile", default="off", choices=COMPILE_MODES, help="torch.compile "
                     "the model's passes, for long runs or a GPU: on a 2-core CPU compiling takes about a minute, "
                     "then decoding runs about 1.5x faster (docs/benchmarks.md)")
@@ -65,6 +68,10 @@ def run_eval(args) -> None:
     model, codec, meta = load_checkpoint(args.checkpoint)
     accel.compile_passes(model, args.compile)
     recipe, stage = Recipe.from_meta(meta, codec, args.method or "")
+    if args.thoughts is not None and not recipe.method.uses_thoughts():
+        raise ValueError(f"--thoughts: a {recipe.method.name} model has no continuous thoughts")
+    if args.stage is not None and "max_stage" not in recipe.method.reads():
+        raise ValueError(f"--stage: a {recipe.method.name} model has no curriculum stages")
     if args.stage is not None:
         if args.stage > recipe.curriculum.final_stage or args.search:
             raise ValueError(f"--stage must be at most {recipe.curriculum.final_stage} (this checkpoint's last "
@@ -89,6 +96,7 @@ def _latent_options(args):
     from latentsearch.latent.specs import LatentOptions, parse_spec
     from latentsearch.latent.value import value_folder
 
+    _refuse_unused(args)
     if args.search:
         spec, _ = parse_spec(args.search)
         args.value = value_folder(args.checkpoint, args.value)
@@ -98,6 +106,35 @@ def _latent_options(args):
     elif args.value:
         raise ValueError("--value scores trajectories of a latent search: give --search SPEC too")
     return LatentOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(LatentOptions)})
+
+
+def _refuse_unused(args) -> None:
+    """A flag that this eval would ignore is an error, naming the flag: it was given to change something."""
+    from latentsearch.latent.specs import SPECS, LatentOptions, parse_spec
+    from latentsearch.options import flag
+
+    auto = args.thoughts == "auto"
+    if args.auto_mass != AUTO_MASS and not auto:
+        raise ValueError("--auto-mass sets when --thoughts auto stops thinking: give --thoughts auto too")
+    if auto and args.search:
+        raise ValueError("--thoughts auto is the adaptive search; with --search give a count or 'steps'")
+    spec = parse_spec(args.search)[0] if args.search else SPECS["adaptive"] if auto else None
+    given = [f.name for f in dataclasses.fields(LatentOptions) if getattr(args, f.name) != f.default]
+    stray = [name for name in given if spec is None or name not in spec.options]
+    if stray and spec is None:
+        raise ValueError(f"{flag(stray[0])} shapes a latent search: give --search SPEC too")
+    if stray:
+        reads = ", ".join(flag(o) for o in spec.options) or "none"
+        what = f"--search {args.search}" if args.search else "--thoughts auto"
+        raise ValueError(f"{flag(stray[0])} does not apply to {what} (the options it reads: {reads})")
+    for name, kinds in (("sigma", ("gaussian", "layer")), ("layer", ("layer",))):
+        if name in given and args.noise not in kinds:
+            raise ValueError(f"--{name} shapes {' and '.join(kinds)} noise, not --noise {args.noise}")
+    if args.search and spec.own_count and args.thoughts is not None:
+        raise ValueError(f"--thoughts does not apply to --search {args.search}: "
+                         + ("--max-thoughts caps its thoughts" if spec.name == "adaptive" else "its count is T"))
+    if args.search and args.batch_size != BATCH_SIZE:
+        raise ValueError("--batch-size batches plain decoding; --search answers one question at a time")
 
 
 def _eval_search(args, model, codec, records, recipe, options):

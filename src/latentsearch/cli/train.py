@@ -203,6 +203,35 @@ def _add_curriculum(group) -> None:
                        help="past the last stage give a question at least one thought per step (deep questions)")
 
 
+# Flags whose names are not their field's (the others are `--` + the field name with dashes).
+FLAGS = {"reset_optimizer": "--keep-optimizer", "pad_thoughts": "--no-pad-thoughts", "n_layer": "--layers",
+         "n_head": "--heads"}
+
+
+def _flag(field: str) -> str:
+    return FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+def _refuse_unused(config) -> None:
+    """A flag the run would ignore is an error: it was given to change something, and would not."""
+    from dataclasses import fields
+
+    from latentsearch.methods import METHODS
+    from latentsearch.models.factory import ModelConfig
+
+    method = METHODS[config.method]
+    for f in fields(config.curriculum):
+        if getattr(config.curriculum, f.name) != f.default and f.name not in method.reads():
+            users = ", ".join(m.name for m in METHODS.values() if f.name in m.reads())
+            raise ValueError(f"{_flag(f.name)} does not apply to --method {config.method} (it shapes: {users})")
+    shape = [f.name for f in fields(ModelConfig) if f.name != "dropout" and getattr(config.model, f.name) != f.default]
+    if config.init and shape:
+        raise ValueError(f"{_flag(shape[0])} shapes a fresh model; the --init model keeps its own shape "
+                         "(grow it with --add-layers)")
+    if not config.val and config.val_limit != type(config).val_limit:
+        raise ValueError("--val-limit limits the validation set: give --val FILE too")
+
+
 def run_train(args) -> None:
     from latentsearch.methods import Curriculum
     from latentsearch.models.factory import ModelConfig
@@ -225,6 +254,7 @@ def run_train(args) -> None:
             reset_optimizer=not args.keep_optimizer, pad_thoughts=not args.no_pad_thoughts,
             cover_steps=args.cover_steps, extra_thoughts=args.extra_thoughts, pause_tokens=args.pause_tokens),
     )
+    _refuse_unused(config)
     trainer = Trainer(config, resume=args.resume, progress_bar=not args.no_progress)
     summary = trainer.run()
     if trainer.rank == 0:

@@ -60,22 +60,29 @@ class Spec:
     description: str
     needs_value: bool = False  # weighs or ranks by a value model (--value)
     reads_value: bool = False  # ranks by a value: the value model's when given, else the answer's likelihood
+    options: tuple[str, ...] = ()  # the LatentOptions it reads (a flag for any other is refused)
+    own_count: bool = False  # its argument (or max_thoughts) sets the thoughts, not --thoughts
+
+
+NOISY = ("noise", "sigma", "layer", "seed")  # how a noisy rollout or child branches
 
 
 SPECS = {s.name: s for s in (
     Spec("one-path", "", "Coconut: the plain thoughts, then the likelier answer"),
     Spec("best-of-n", "N", "N rollouts (the first plain, the others noisy at every thought), the best by value",
-         reads_value=True),
-    Spec("vote", "N", "the same N rollouts, the answer most of them give"),
+         reads_value=True, options=NOISY),
+    Spec("vote", "N", "the same N rollouts, the answer most of them give", options=NOISY),
     Spec("weighted-vote", "N", "the same, each vote weighed by the value model's P(right)", needs_value=True,
-         reads_value=True),
-    Spec("beam", "W", "beam search over noisy continuations, ranked by value", reads_value=True),
-    Spec("anytime", "T", "one pass of T thoughts, an answer read after each, a vote weighed by their confidence"),
+         reads_value=True, options=NOISY),
+    Spec("beam", "W", "beam search over noisy continuations, ranked by value", reads_value=True,
+         options=NOISY + ("children",)),
+    Spec("anytime", "T", "one pass of T thoughts, an answer read after each, a vote weighed by their confidence",
+         own_count=True),
     Spec("anytime-value", "T", "the same, the answer of the thought the value model trusts most", needs_value=True,
-         reads_value=True),
+         reads_value=True, own_count=True),
     Spec("adaptive", "RULE:TAU", "stop thinking when RULE fires: mass, confidence, value or entropy; "
          "RULE:TAU+RULE:TAU when all hold",
-         reads_value=True),
+         reads_value=True, options=("max_thoughts", "settle"), own_count=True),
     Spec("tokens-beam", "W", "ablation: children are the thought, top-2 token embeddings and their mixture"),
     Spec("tokens-dp", "W", "ablation: the same with recombination of near-equal thoughts (cosine >= 0.99)"),
 )}

@@ -106,6 +106,9 @@ class Trainer:
         else:
             codec = Codec.build(self.config.rendering or tasks.get(task).renderings[0], task)
             model = build_model(self.config.model, len(codec), codec.pad_id, codec.eos_id, self.config.seed)
+        if init and self.config.rendering not in ("", codec.rendering):  # else it would be ignored
+            raise ValueError(f"--rendering {self.config.rendering}: the --init model {init} renders records as "
+                             f"{codec.rendering} and keeps its tokenizer; leave --rendering out")
         if init and self.config.model.dropout:
             set_dropout(model, self.config.model.dropout)
         model = add_blocks(model, self.config.add_layers).to(self.device).train()
