@@ -311,11 +311,14 @@ def test_sizes_past_the_context_or_the_count_bound_are_one_line_at_once(argv, fr
     (["eval", COCONUT, GOOD, "--auto-mass", "0.3"], "give --thoughts auto too"),
     (["eval", COT, GOOD, "--thoughts", "3"], "a cot model has no continuous thoughts"),
     (["eval", COT, GOOD, "--stage", "3"], "a cot model has no curriculum stages"),
+    (["probe", COCONUT, GOOD, "--no-plots", "--figures", "5", "-o", "p"], "give one of the two"),
+    (["value", COCONUT, "--train", GOOD, "--noise", "dropout", "--sigmas", "0.2", "-o", "v"], "no scale"),
 ])
-def test_an_option_the_command_would_ignore_is_refused(argv, fragment, capsys, tmp_path):
+def test_an_option_the_command_would_ignore_is_refused(argv, fragment, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     if argv[0] == "train":
-        argv = [*argv, "--train", GOOD, "-o", str(tmp_path / "run"), "--no-progress"]
-    expect_clean_failure(argv, fragment, capsys, [tmp_path / "run"])
+        argv = [*argv, "--train", GOOD, "-o", "run", "--no-progress"]
+    expect_clean_failure(argv, fragment, capsys, [tmp_path / "run", tmp_path / "p", tmp_path / "v"])
 
 
 def test_options_that_apply_still_run(tmp_path, capsys):

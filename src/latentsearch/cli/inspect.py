@@ -7,6 +7,8 @@ from pathlib import Path
 
 from latentsearch.cli.args import add_output, command, count, positive
 
+FIGURES = 3  # probe draws this many thought-on-graph figures by default
+
 
 def add(sub) -> None:
     demo = command(sub, "demo", "answer a ProsQA question step by step with the shipped model, and write a report",
@@ -37,7 +39,8 @@ def _add_probe(sub) -> None:
     probe.add_argument("--limit", type=count, default=0, help="probe the first N questions (0 = all)")
     probe.add_argument("--top", type=positive, default=5, help="top tokens kept per thought (at most the vocabulary)")
     probe.add_argument("--trees", type=count, default=10, help="latent beam trees kept (first N questions)")
-    probe.add_argument("--figures", type=count, default=3, help="thought-on-graph figures drawn (first N questions)")
+    probe.add_argument("--figures", type=count, default=FIGURES,
+                       help="thought-on-graph figures drawn (first N questions)")
     add_output(probe, "output folder (probe.json and figures)")
     probe.add_argument("--no-plots", action="store_true", help="skip the figures (no matplotlib needed)")
     probe.set_defaults(run=run_probe)
@@ -60,6 +63,8 @@ def run_probe(args) -> None:
     from latentsearch.models.checkpoint import load_checkpoint
     from latentsearch.probe.run import probe, strict_json, write_probe
 
+    if args.no_plots and args.figures != FIGURES:
+        raise ValueError("--figures draws figures, and --no-plots skips them: give one of the two")
     check_output(args.output, inputs=[args.data], folder=True)
     records = load_records(args.data)[: args.limit or None]
     model, codec, meta = load_checkpoint(args.checkpoint)

@@ -128,7 +128,7 @@ def _add_value(sub) -> None:
     value.add_argument("--rollouts", type=positive, default=8, help="noisy rollouts per question")
     value.add_argument("--noise", default="gaussian", choices=("gaussian", "dropout", "layer"),
                        help="how rollouts branch")
-    value.add_argument("--sigmas", default="0,0.1,0.2,0.3", help="noise scales, one per question in turn")
+    value.add_argument("--sigmas", default=SIGMAS, help="noise scales, one per question in turn")
     value.add_argument("--thoughts", type=thoughts, default=None, help="thoughts per question: a number or 'steps' "
                        "(at least one per reasoning step); default: the checkpoint's")
     value.add_argument("--epochs", type=positive, default=8, help="passes over the trajectories (with --val, the "
@@ -153,6 +153,8 @@ def run_value(args) -> None:
         raise ValueError(f"--rollouts must be from 1 to {MAX_COUNT}, got {args.rollouts}")
     check_output(args.output, inputs=[args.train] + ([args.val] if args.val else []), folder=True)
     sigmas = _sigmas(args.sigmas)
+    if args.noise == "dropout" and args.sigmas != SIGMAS:
+        raise ValueError("--sigmas scales gaussian and layer noise; dropout rollouts have no scale")
     options = LatentOptions(noise=args.noise, seed=args.seed)
     records = load_records(args.train)
     val = load_records(args.val) if args.val else []
@@ -202,6 +204,8 @@ def _add_curriculum(group) -> None:
     group.add_argument("--cover-steps", action="store_true",
                        help="past the last stage give a question at least one thought per step (deep questions)")
 
+
+SIGMAS = "0,0.1,0.2,0.3"  # value's default noise scales
 
 # Flags whose names are not their field's (the others are `--` + the field name with dashes).
 FLAGS = {"reset_optimizer": "--keep-optimizer", "pad_thoughts": "--no-pad-thoughts", "n_layer": "--layers",
