@@ -31,6 +31,19 @@ def test_eval_with_and_without_a_latent_search(coconut, small_records):
     assert auto["summary"]["search"].startswith("adaptive:mass") and auto["summary"]["thoughts_used"] <= 6
 
 
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"sigma": 0.2}, "sigma shapes a latent search"),
+    ({"search": "anytime:4", "seed": 3}, "seed does not apply to search anytime:4"),
+    ({"search": "anytime:4", "thoughts": 6}, "thoughts does not apply"),
+    ({"search": "vote:2", "noise": "dropout", "sigma": 0.3}, "not noise dropout"),
+    ({"value": "somewhere"}, "give search too"),
+    ({"search": "vote:2", "batch_size": 8}, "one question at a time"),
+])
+def test_eval_refuses_options_it_would_ignore(coconut, small_records, kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        coconut.eval(small_records[:2], **kwargs)
+
+
 def test_probe_and_token_search(coconut, small_records):
     probe = coconut.probe(small_records[:3], thoughts=2)
     assert probe["n"] == 3 and len(probe["frontier"]) == 2

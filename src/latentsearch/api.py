@@ -92,7 +92,7 @@ class Model:
         latent strategy such as "vote:8" (latent/specs.py) with its `options` and a `value` model folder.
 
         >>> m.eval("questions.jsonl", search="anytime:12")["summary"]["accuracy"]"""
-        from latentsearch.latent.specs import LatentOptions
+        from latentsearch.latent.specs import LatentOptions, check_options
         from latentsearch.latent.strategies import search_records
         from latentsearch.latent.value import load_valuer
 
@@ -100,14 +100,19 @@ class Model:
         records, source = _records(data)
         if thoughts == "auto" and not search:
             search, thoughts = "adaptive:mass:0.5", None
+        defaults = {f.name: f.default for f in fields(LatentOptions)}
+        unknown = sorted(set(options) - set(defaults))
+        if unknown:
+            raise ValueError(f"eval has no option {unknown[0]!r} (its search options: {', '.join(defaults)})")
+        check_options(search, {k: v for k, v in options.items() if v != defaults[k]}, thoughts)
+        if not search and value:
+            raise ValueError("value scores trajectories of a latent search: give search too")
+        if search and batch_size != 64:
+            raise ValueError("batch_size batches plain decoding; a search answers one question at a time")
         if not search:
             result = evaluate(self.model, self.codec, records, self.recipe, stage=self.stage, n_thoughts=thoughts,
                               batch_size=batch_size, progress=progress, source=source)
             return {"summary": result.summary, "rows": result.rows}
-        unknown = sorted(set(options) - {f.name for f in fields(LatentOptions)})
-        if unknown:
-            raise ValueError(f"eval has no option {unknown[0]!r} (its search options: "
-                             f"{', '.join(f.name for f in fields(LatentOptions))})")
         valuer = load_valuer(self.spec, value)
         return search_records(self.model, self.codec, records, self.recipe, search, LatentOptions(**options), valuer,
                               thoughts, progress, source)

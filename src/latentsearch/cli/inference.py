@@ -110,7 +110,7 @@ def _latent_options(args):
 
 def _refuse_unused(args) -> None:
     """A flag that this eval would ignore is an error, naming the flag: it was given to change something."""
-    from latentsearch.latent.specs import SPECS, LatentOptions, parse_spec
+    from latentsearch.latent.specs import LatentOptions, check_options
     from latentsearch.options import flag
 
     auto = args.thoughts == "auto"
@@ -118,21 +118,10 @@ def _refuse_unused(args) -> None:
         raise ValueError("--auto-mass sets when --thoughts auto stops thinking: give --thoughts auto too")
     if auto and args.search:
         raise ValueError("--thoughts auto is the adaptive search; with --search give a count or 'steps'")
-    spec = parse_spec(args.search)[0] if args.search else SPECS["adaptive"] if auto else None
-    given = [f.name for f in dataclasses.fields(LatentOptions) if getattr(args, f.name) != f.default]
-    stray = [name for name in given if spec is None or name not in spec.options]
-    if stray and spec is None:
-        raise ValueError(f"{flag(stray[0])} shapes a latent search: give --search SPEC too")
-    if stray:
-        reads = ", ".join(flag(o) for o in spec.options) or "none"
-        what = f"--search {args.search}" if args.search else "--thoughts auto"
-        raise ValueError(f"{flag(stray[0])} does not apply to {what} (the options it reads: {reads})")
-    for name, kinds in (("sigma", ("gaussian", "layer")), ("layer", ("layer",))):
-        if name in given and args.noise not in kinds:
-            raise ValueError(f"--{name} shapes {' and '.join(kinds)} noise, not --noise {args.noise}")
-    if args.search and spec.own_count and args.thoughts is not None:
-        raise ValueError(f"--thoughts does not apply to --search {args.search}: "
-                         + ("--max-thoughts caps its thoughts" if spec.name == "adaptive" else "its count is T"))
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(LatentOptions)
+             if getattr(args, f.name) != f.default}
+    check_options(args.search or (f"adaptive:mass:{args.auto_mass}" if auto else ""), given,
+                  None if auto else args.thoughts, name=flag)
     if args.search and args.batch_size != BATCH_SIZE:
         raise ValueError("--batch-size batches plain decoding; --search answers one question at a time")
 

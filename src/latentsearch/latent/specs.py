@@ -108,6 +108,25 @@ def parse_spec(spec: str) -> tuple[Spec, str]:
     return chosen, argument
 
 
+def check_options(search: str, given: dict, thoughts=None, name=lambda field: field) -> None:
+    """Refuse what `search` would ignore: `given` holds the LatentOptions set away from their defaults,
+    `thoughts` the thought count asked for; `name` spells a field as the caller's user wrote it."""
+    spec = parse_spec(search)[0] if search else None
+    stray = [field for field in given if spec is None or field not in spec.options]
+    if stray and spec is None:
+        raise ValueError(f"{name(stray[0])} shapes a latent search: give a search SPEC too")
+    if stray:
+        reads = ", ".join(name(o) for o in spec.options) or "none"
+        raise ValueError(f"{name(stray[0])} does not apply to search {search} (the options it reads: {reads})")
+    noise = given.get("noise", LatentOptions.noise)
+    for field, kinds in (("sigma", ("gaussian", "layer")), ("layer", ("layer",))):
+        if field in given and noise not in kinds:
+            raise ValueError(f"{name(field)} shapes {' and '.join(kinds)} noise, not noise {noise}")
+    if spec is not None and spec.own_count and thoughts is not None:
+        own = f"{name('max_thoughts')} caps its thoughts" if spec.name == "adaptive" else "its count is T"
+        raise ValueError(f"{name('thoughts')} does not apply to search {search}: {own}")
+
+
 def parse_rule(argument: str) -> list[tuple[str, float]]:
     """`mass:0.5` -> [("mass", 0.5)]; `mass:0.1+confidence:0.99` (fires when every part holds) -> two pairs."""
     parts = []
