@@ -312,6 +312,7 @@ def test_sizes_past_the_context_or_the_count_bound_are_one_line_at_once(argv, fr
     (["eval", COT, GOOD, "--thoughts", "3"], "a cot model has no continuous thoughts"),
     (["eval", COT, GOOD, "--stage", "3"], "a cot model has no curriculum stages"),
     (["probe", COCONUT, GOOD, "--no-plots", "--figures", "5", "-o", "p"], "give one of the two"),
+    (["search", "--model", COT, "--delimiter", "|", "Rex wumpus"], "--algo beam does not read it"),
     (["value", COCONUT, "--train", GOOD, "--noise", "dropout", "--sigmas", "0.2", "-o", "v"], "no scale"),
 ])
 def test_an_option_the_command_would_ignore_is_refused(argv, fragment, capsys, tmp_path, monkeypatch):

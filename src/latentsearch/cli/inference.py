@@ -8,7 +8,7 @@ from pathlib import Path
 
 from latentsearch.cli.args import add_output, command, count, finite, positive, thoughts
 
-AUTO_MASS, BATCH_SIZE = 0.5, 64  # eval's defaults, against which a flag counts as given
+AUTO_MASS, BATCH_SIZE, DELIMITER = 0.5, 64, "."  # defaults, against which a flag counts as given
 
 
 def add(sub) -> None:
@@ -61,9 +61,9 @@ def run_eval(args) -> None:
 
     if args.output:
         check_output(args.output, inputs=[args.data])
-    options = _latent_options(args)
     if args.thoughts == "auto" and not 0 < args.auto_mass <= 1:
         raise ValueError(f"--auto-mass must be a probability in (0, 1], got {args.auto_mass}")
+    options = _latent_options(args)
     records = load_records(args.data)
     model, codec, meta = load_checkpoint(args.checkpoint)
     accel.compile_passes(model, args.compile)
@@ -152,7 +152,7 @@ def _add_search(sub) -> None:
     options = search.add_argument_group("algorithm options (each applies to the algorithms named after it)")
     for name, (kind, helps) in _options(get).items():
         options.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help="; ".join(helps))
-    search.add_argument("--delimiter", default=".", help="mcts: the token that ends a reasoning step")
+    search.add_argument("--delimiter", default=DELIMITER, help="mcts: the token that ends a reasoning step")
     search.add_argument("--hmm", default="", help="HMM folder (latentsearch hmm distill) to guide decoding")
     search.add_argument("--keywords", default="", help="with --hmm: comma-separated words the output must contain")
     search.add_argument("--raw", action="store_true", help="do not apply the chat template")
@@ -210,6 +210,8 @@ def run_search(args) -> int:
             raise ValueError(f"--tree needs {' and '.join(missing)}: pip install 'latentsearch[plot]'")
     algo = get(args.algo)
     config = algo.make_config(**search_options(args, algo))
+    if args.delimiter != DELIMITER and args.algo != "mcts":
+        raise ValueError(f"--delimiter ends mcts's reasoning steps; --algo {args.algo} does not read it")
     if args.keywords and not args.hmm:
         raise ValueError("--keywords needs --hmm (the HMM that guides decoding towards them)")
     hmm = _load_hmm(args.hmm)
