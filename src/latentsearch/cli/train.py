@@ -6,6 +6,12 @@ import json
 
 from latentsearch.cli.args import add_output, command, count, finite, positive, thoughts
 
+SIGMAS = "0,0.1,0.2,0.3"  # value's default noise scales
+
+# Flags whose names are not their field's (the others are `--` + the field name with dashes).
+FLAGS = {"reset_optimizer": "--keep-optimizer", "pad_thoughts": "--no-pad-thoughts", "n_layer": "--layers",
+         "n_head": "--heads"}
+
 
 def add(sub) -> None:
     from latentsearch.data.tokenizer import RENDERINGS
@@ -203,13 +209,6 @@ def _add_curriculum(group) -> None:
                        help="past the last stage use min(steps, max stage) thoughts instead of max stage")
     group.add_argument("--cover-steps", action="store_true",
                        help="past the last stage give a question at least one thought per step (deep questions)")
-
-
-SIGMAS = "0,0.1,0.2,0.3"  # value's default noise scales
-
-# Flags whose names are not their field's (the others are `--` + the field name with dashes).
-FLAGS = {"reset_optimizer": "--keep-optimizer", "pad_thoughts": "--no-pad-thoughts", "n_layer": "--layers",
-         "n_head": "--heads"}
 
 
 def _flag(field: str) -> str:
