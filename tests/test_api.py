@@ -52,6 +52,8 @@ def test_probe_and_token_search(coconut, small_records):
     assert len(result.sequences) == 2 and result.extra["texts"][0] and result.tree["parent"][0] == -1
     with pytest.raises(ValueError, match="has no continuous thoughts"):
         cot.probe(small_records[:1])
+    with pytest.raises(ValueError, match="the prompt is text, got NoneType"):
+        cot.search(None)
 
 
 def test_unknown_names_are_clear_errors():

@@ -140,14 +140,15 @@ class Model:
         """Decode `prompt` with a search algorithm (`latentsearch search --help` lists them and their
         options); the result holds the sequences best first (decoded in `.extra["texts"]`), their scores
         and the tree."""
+        from latentsearch.models.factory import check_context
         from latentsearch.search import Context
         from latentsearch.search.engine import Engine
         from latentsearch.search.registry import get
 
         algorithm = get(algo)
         config = algorithm.make_config(**options)
-        from latentsearch.models.factory import check_context
-
+        if not isinstance(prompt, str):
+            raise ValueError(f"the prompt is text, got {type(prompt).__name__}")
         if not is_count(max_new_tokens) or max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
         ids = self.lm.encode(prompt)
