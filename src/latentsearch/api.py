@@ -23,7 +23,7 @@ from latentsearch import tasks
 from latentsearch.data.schema import Record, load_records
 from latentsearch.data.tokenizer import ANSWER_MARK
 from latentsearch.errors import CheckpointError, DatasetError
-from latentsearch.evaluate import evaluate, extract_answer, is_count
+from latentsearch.evaluate import BATCH_SIZE, evaluate, extract_answer, is_count
 from latentsearch.methods import Recipe
 
 
@@ -86,7 +86,7 @@ class Model:
         return answers if many else answers[0]
 
     def eval(self, data: str | Path | Sequence[Record], thoughts: int | str | None = None, search: str = "",
-             value: str = "", batch_size: int = 64, progress: bool = False, **options) -> dict:
+             value: str = "", batch_size: int = BATCH_SIZE, progress: bool = False, **options) -> dict:
         """Answer and score every question of a data file (or records): the summary ("accuracy", ...) and
         the rows. `thoughts`: a count, "steps" (at least one per reasoning step) or "auto"; `search`: a
         latent strategy such as "vote:8" (latent/specs.py) with its `options` and a `value` model folder.
@@ -107,7 +107,7 @@ class Model:
         check_options(search, {k: v for k, v in options.items() if v != defaults[k]}, thoughts)
         if not search and value:
             raise ValueError("value scores trajectories of a latent search: give search too")
-        if search and batch_size != 64:
+        if search and batch_size != BATCH_SIZE:
             raise ValueError("batch_size batches plain decoding; a search answers one question at a time")
         if not search:
             result = evaluate(self.model, self.codec, records, self.recipe, stage=self.stage, n_thoughts=thoughts,

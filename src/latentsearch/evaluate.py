@@ -17,6 +17,8 @@ from latentsearch.latent.thoughts import latent_generate
 from latentsearch.methods import Recipe
 from latentsearch.models.factory import check_context, context_length
 
+BATCH_SIZE = 64  # questions decoded together by default
+
 
 def extract_answer(text: str) -> str:
     """Coconut's rule: the text after the last `#`."""
@@ -55,7 +57,7 @@ class EvalResult:
 
 
 def evaluate(model, codec: Codec, records: list[Record], recipe: Recipe | str, stage: int | None = None,
-             n_thoughts: int | None = None, batch_size: int = 64, max_new_tokens: int | None = None,
+             n_thoughts: int | None = None, batch_size: int = BATCH_SIZE, max_new_tokens: int | None = None,
              progress: bool = False, source: str = "data") -> EvalResult:
     """Greedy-decode every record (through continuous thoughts for latent methods) and score it.
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from latentsearch.cli.args import add_output, command, count, finite, positive, thoughts
 
-AUTO_MASS, BATCH_SIZE, DELIMITER = 0.5, 64, "."  # defaults, against which a flag counts as given
+# Defaults against which a flag counts as given (BATCH_SIZE is evaluate.BATCH_SIZE; the CLI imports no torch).
+AUTO_MASS, BATCH_SIZE, DELIMITER = 0.5, 64, "."
 
 
 def add(sub) -> None:

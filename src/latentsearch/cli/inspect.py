@@ -57,11 +57,11 @@ def run_demo(args) -> None:
 
 def run_probe(args) -> None:
     from latentsearch.data.schema import load_records
-    from latentsearch.io import check_output
+    from latentsearch.io import check_output, strict_json
     from latentsearch.latent.value import load_valuer
     from latentsearch.methods import Recipe
     from latentsearch.models.checkpoint import load_checkpoint
-    from latentsearch.probe.run import probe, strict_json, write_probe
+    from latentsearch.probe.run import probe, write_probe
 
     if args.no_plots and args.figures != FIGURES:
         raise ValueError("--figures draws figures, and --no-plots skips them: give one of the two")

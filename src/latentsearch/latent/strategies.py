@@ -26,7 +26,7 @@ from typing import Callable
 import torch
 
 from latentsearch.latent.space import LatentSearchConfig, LatentSpace, path_tokens
-from latentsearch.latent.specs import LatentOptions, count, parse_rule, parse_spec
+from latentsearch.latent.specs import SPECS, LatentOptions, count, parse_rule, parse_spec
 from latentsearch.models.factory import check_context
 from latentsearch.search import HiddenBuckets, beam_search, recombine
 
@@ -233,9 +233,9 @@ def search_records(model, codec, records, recipe, spec: str, options: LatentOpti
 
 def thoughts_needed(name: str, argument: str, thoughts: int, options: LatentOptions) -> int:
     """The most thoughts a strategy may think on a question whose own count is `thoughts`."""
-    if name in ("anytime", "anytime-value"):
-        return count(argument)
-    return options.max_thoughts if name == "adaptive" else max(thoughts, 1)
+    if not SPECS[name].own_count:
+        return max(thoughts, 1)
+    return options.max_thoughts if name == "adaptive" else count(argument)
 
 
 def prompt_item(recipe, example, record, n_thoughts: int | str | None):

@@ -147,21 +147,12 @@ def _path_classes(model, codec, task, records, recipe, stage, k: int) -> dict[st
     return {name: counts[name] / len(records) for name in task.path_classes}
 
 
-def strict_json(value):
-    """NaN (an empty class) as null, so that probe.json is strict JSON."""
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [strict_json(v) for v in value]
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
 def write_probe(result: dict, folder: str | Path, plots: bool = True, figures: int = 3) -> list[Path]:
     """probe.json and, when matplotlib is installed, the figures (the thoughts on the graph of the first
     `figures` questions among them); returns the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(folder / "probe.json", strict_json(result))
+    atomic_write_json(folder / "probe.json", result)  # NaN (an empty class) as null
     written = [folder / "probe.json"]
     missing = plot_libraries_missing() if plots else []
     if missing:
