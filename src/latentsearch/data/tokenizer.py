@@ -50,6 +50,9 @@ class Codec:
         if missing:
             raise TokenizerError(f"the tokenizer lacks the special token {missing[0]}")
         self.pad_id, self.eos_id = self.vocab[PAD], self.vocab[EOS]
+        # Words of the vocabulary whose embeddings no training of the model's lineage has used (set from
+        # meta.json by load_checkpoint): text with them is refused, as the model's answers would be guesses.
+        self.untrained: frozenset[str] = frozenset()
 
     @classmethod
     def wrap(cls, tokenizer: Tokenizer, task: str = DEFAULT_TASK) -> "Codec":
@@ -124,8 +127,11 @@ class Codec:
         words = [w for w, _ in self.tokenizer.pre_tokenizer.pre_tokenize_str(text)]
         unknown = sorted({w for w in words if w not in self.vocab})
         if unknown:
-            shown = ", ".join(repr(w[:40]) for w in unknown[:5])
-            raise TokenizerError(f"{len(unknown)} word(s) not in the {self.rendering} vocabulary: {shown}")
+            raise TokenizerError(f"{len(unknown)} word(s) not in the {self.rendering} vocabulary: {_shown(unknown)}")
+        untrained = sorted(self.untrained.intersection(words))
+        if untrained:
+            raise TokenizerError(f"{len(untrained)} word(s) the model never saw in training: {_shown(untrained)} "
+                                 "(their embeddings are untrained, so its answers would be guesses)")
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
     def decode(self, ids) -> str:
@@ -136,6 +142,10 @@ class Codec:
         tokens = [self.tokenizer.id_to_token(i) for i in ids]
         text = " ".join(t for t in tokens if t is not None and t not in (PAD, EOS))
         return re.sub(r" ([.?,!:])", r"\1", text) if self.rendering == "text" else text
+
+
+def _shown(words: list[str]) -> str:
+    return ", ".join(repr(w[:40]) for w in words[:5])
 
 
 def _small_text(path: Path) -> str:

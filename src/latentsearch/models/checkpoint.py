@@ -130,7 +130,9 @@ def load_checkpoint(folder) -> tuple[PreTrainedModel, Codec, dict]:
     if needed > model.get_input_embeddings().num_embeddings:
         raise CheckpointError(f"{folder}: the tokenizer uses token ids up to {needed - 1} but the model has only "
                               f"{model.get_input_embeddings().num_embeddings} embeddings")
-    return model.eval(), codec, read_meta(folder)
+    meta = read_meta(folder)
+    codec.untrained = frozenset(meta.get("untrained_words", ()))
+    return model.eval(), codec, meta
 
 
 def check_size(folder: Path) -> None:
@@ -196,6 +198,9 @@ def read_meta(folder: Path) -> dict:
         raise CheckpointError(f"{path}: must hold a JSON object")
     if "method" not in meta:  # without it the model would be read as a CoT model, whatever it is
         raise CheckpointError(f'{path}: lacks "method" (the training method: cot, coconut, ...)')
+    words = meta.get("untrained_words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise CheckpointError(f'{path}: "untrained_words" must be a list of words')
     return meta
 
 
