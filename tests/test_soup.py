@@ -35,3 +35,12 @@ def test_soup_refuses_another_architecture():
         soup_script.soup(tiny(50, seed=0), tiny(40, seed=1), 0.5)
     with pytest.raises(SystemExit, match="differ in"):
         soup_script.soup(tiny(40, seed=0, layers=1), tiny(40, seed=1, layers=2), 0.5)
+
+
+def test_the_rows_of_words_a_never_trained_are_taken_from_b():
+    parent, child = tiny(40, seed=0), tiny(40, seed=1)
+    a, b = parent.state_dict()["transformer.wte.weight"], child.state_dict()["transformer.wte.weight"].clone()
+    soup_script.soup(parent, child, 0.5, keep_b=[7, 9])
+    mixed = child.state_dict()["transformer.wte.weight"]
+    torch.testing.assert_close(mixed[[7, 9]], b[[7, 9]])
+    torch.testing.assert_close(mixed[[0, 8, 39]], 0.5 * a[[0, 8, 39]] + 0.5 * b[[0, 8, 39]])
