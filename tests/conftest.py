@@ -42,9 +42,9 @@ def graph_record(symbols, edges, root: int, target: int, neg_target: int, path) 
     }, "graph", 0)
 
 
-def one_fact(rng: random.Random) -> Record:
+def one_fact(rng: random.Random, concepts=CONCEPT_WORDS) -> Record:
     """'Tom is a X. Is Tom a X or Y?': the answer is the candidate that the single fact names."""
-    person, target, other = rng.choice(PERSON_NAMES), *rng.sample(CONCEPT_WORDS, 2)
+    person, target, other = rng.choice(PERSON_NAMES), *rng.sample(concepts, 2)
     first, second = rng.sample([target, other], 2)
     return parse_record({
         "question": f"{person} is a {target}. Is {person} a {first} or {second}?",

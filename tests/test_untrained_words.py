@@ -6,24 +6,15 @@ import shutil
 
 import pytest
 
+from conftest import one_fact
 from latentsearch.cli import main
-from latentsearch.data.schema import parse_record, save_records
+from latentsearch.data.schema import save_records
 from latentsearch.models.checkpoint import CheckpointError, load_checkpoint, read_meta
-from latentsearch.tasks.prosqa_gen import EXTRA_CONCEPT_WORDS, PERSON_NAMES
+from latentsearch.tasks.prosqa_gen import EXTRA_CONCEPT_WORDS
 from latentsearch.train.trainer import Trainer
 from test_train import config_for
 
 NEW = EXTRA_CONCEPT_WORDS[:6]  # words the one-hop data never uses
-
-
-def new_word_fact(rng: random.Random):
-    person, target, other = rng.choice(PERSON_NAMES), *rng.sample(NEW, 2)
-    first, second = rng.sample([target, other], 2)
-    return parse_record({
-        "question": f"{person} is a {target}. Is {person} a {first} or {second}?",
-        "steps": [f"{person} is a {target}."], "answer": f"{person} is a {target}.",
-        "idx_to_symbol": [person, target, other], "edges": [[0, 1]], "root": 0, "target": 1, "neg_target": 2,
-    }, "new_words", 0)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +23,7 @@ def trained(one_hop, tmp_path_factory):
     folder = tmp_path_factory.mktemp("untrained")
     Trainer(config_for(one_hop, folder / "run", epochs=1, val=""), progress_bar=False).run()
     rng = random.Random(1)
-    save_records([new_word_fact(rng) for _ in range(256)], folder / "new.jsonl")
+    save_records([one_fact(rng, NEW) for _ in range(256)], folder / "new.jsonl")
     return folder
 
 
