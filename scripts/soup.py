@@ -27,16 +27,15 @@ def soup(model_a, model_b, alpha: float, keep_b: list[int] = ()) -> None:
     if names_b != set(weights_a):
         raise SystemExit(f"soup: the models differ in {len(names_b ^ set(weights_a))} parameters, "
                          f"e.g. {sorted(names_b ^ set(weights_a))[0]}")
-    embeddings = model_b.get_input_embeddings().weight
+    embeddings, keep_b = model_b.get_input_embeddings().weight, list(keep_b)
     with torch.no_grad():
+        kept = embeddings[keep_b].clone()
         for name, b in model_b.named_parameters():  # tied weights once (a state dict lists them twice)
             a = weights_a[name]
             if a.shape[1:] != b.shape[1:] or a.shape[0] > b.shape[0]:
                 raise SystemExit(f"soup: {name} has shape {tuple(a.shape)} in A and {tuple(b.shape)} in B")
-            kept = b[list(keep_b)].clone() if b is embeddings and keep_b else None
             b[:a.shape[0]].mul_(alpha).add_(a, alpha=1 - alpha)  # extra rows (B's new words) stay B's
-            if kept is not None:
-                b[list(keep_b)] = kept
+        embeddings[keep_b] = kept
 
 
 def main() -> None:

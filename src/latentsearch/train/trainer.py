@@ -63,10 +63,10 @@ class Trainer:
         self.task = tasks.get(task_of(records, self.source))
         if config.drill:
             self.task.check_drill(config.drill)
-        self.model, self.codec = self._model_and_codec(self.task.name)
+        self.model, self.codec, untrained_before = self._model_and_codec(self.task.name)
         self.recipe = Recipe.of(config.method, self.codec, config.curriculum)
         self.records, self.examples = records, encode_records(records, self.codec, self.source)
-        self.untrained_words = self._untrained_words()
+        self.untrained_words = self._untrained_words(untrained_before)
         self.val_records = load_records(config.val)[: config.val_limit or None] if config.val else []
         self.val_examples = encode_records(self.val_records, self.codec, Path(config.val).name)
         self.layers = self._frontier_layers() if config.frontier_loss else []
@@ -97,33 +97,34 @@ class Trainer:
         limits.check(f"training a model of {needed // 4:,} parameters (weights, gradients, AdamW)", 4 * needed)
 
     def _model_and_codec(self, task: str):
+        """The model to train, its codec, and the words of the codec that no training has used yet."""
         init = self.config.init
         if init and ckpt.is_pretrained_lm(init):  # with its own tokenizer
             model, codec = load_trainable(init, task)
-            self.untrained_before = set()  # an open subword vocabulary: not tracked
+            untrained = set()  # an open subword vocabulary: not tracked
         elif init:
             model, saved, _ = ckpt.load_checkpoint(init)
             codec = saved.grown()  # words added to the task since the checkpoint was trained
-            self.untrained_before = saved.untrained | (set(codec.vocab) - set(saved.vocab))
+            untrained = saved.untrained | (set(codec.vocab) - set(saved.vocab))
             codec.untrained = frozenset()  # this run may train them
             add_tokens(model, len(codec), self.config.seed)
         else:
             codec = Codec.build(self.config.rendering or tasks.get(task).renderings[0], task)
             model = build_model(self.config.model, len(codec), codec.pad_id, codec.eos_id, self.config.seed)
-            self.untrained_before = set(codec.vocab) - set(SPECIAL_TOKENS) - {ANSWER_MARK}
+            untrained = set(codec.vocab) - set(SPECIAL_TOKENS) - {ANSWER_MARK}
         if init and self.config.rendering not in ("", codec.rendering):  # else it would be ignored
             raise ValueError(f"--rendering {self.config.rendering}: the --init model {init} renders records as "
                              f"{codec.rendering} and keeps its tokenizer; leave --rendering out")
         if init and self.config.model.dropout:
             set_dropout(model, self.config.model.dropout)
         model = add_blocks(model, self.config.add_layers).to(self.device).train()
-        return accel.compile_passes(model, self.config.compile), codec
+        return accel.compile_passes(model, self.config.compile), codec, untrained
 
-    def _untrained_words(self) -> list[str]:
+    def _untrained_words(self, before: set[str]) -> list[str]:
         """The words no training of this lineage has used (saved in meta.json, refused at inference): those
         the init had not trained, or a fresh model's whole vocabulary, less those in this run's data."""
         used = {i for e in self.examples for part in (e.question, *e.steps, e.answer) for i in part}
-        return sorted(w for w in self.untrained_before if self.codec.vocab[w] not in used)
+        return sorted(w for w in before if self.codec.vocab[w] not in used)
 
     def _frontier_layers(self) -> list:
         """Every training record's BFS layers as token ids, for --frontier-loss."""
