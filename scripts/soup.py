@@ -56,6 +56,7 @@ def main() -> None:
     if changed:
         raise SystemExit(f"soup: B's tokenizer gives {len(changed)} of A's tokens other ids, e.g. {changed[0]!r}")
     soup(model_a, model_b, args.alpha, [codec_b.vocab[w] for w in sorted(codec_a.untrained)])
+    meta = {k: v for k, v in meta.items() if k != "best_accuracy"}  # B's validation figure, not the average's
     save_checkpoint(args.output, model_b, codec_b,
                     {**meta, "soup": {"a": args.a, "b": args.b, "alpha": args.alpha, "grow_a": args.grow_a}})
     print(f"wrote {args.output}: {1 - args.alpha:g} x {args.a} + {args.alpha:g} x {args.b}")

@@ -78,6 +78,18 @@ def test_stage_mixing_draws_random_stages(example):
     assert thoughts == {0, 1, 2}  # stages 0..len(steps), whatever the scheduled stage
 
 
+def test_cot_with_stage_mixing_trains_some_examples_as_coconut(example):
+    """CoT's --mix-prob: a mixed example trains as Coconut's stage k, k drawn from 0 (the plain proof) to its steps."""
+    recipe = Recipe.of("cot", CODEC, Curriculum(max_stage=2, mix_prob=0.5))
+    coconut = Recipe.of("coconut", CODEC, Curriculum(max_stage=2))
+    plain = Recipe.of("cot", CODEC).item(example, 0)
+    rng = random.Random(0)
+    drawn = [recipe.item(example, recipe.stage(0), rng) for _ in range(200)]
+    assert set(drawn) == {plain, coconut.item(example, 1), coconut.item(example, 2)}
+    assert 0.5 < drawn.count(plain) / len(drawn) < 0.8  # 1/2 unmixed + 1/2 of the mixed at stage 0
+    assert recipe.prompt_item(example, recipe.stage(0)) == Item(example.question, 0, (), ())  # decoding is CoT's
+
+
 def test_prompt_item_drops_the_target_and_can_change_the_thought_count(example):
     recipe = Recipe.of("coconut", CODEC)
     item = recipe.prompt_item(example, recipe.curriculum.final_stage, n_thoughts=3)

@@ -124,7 +124,12 @@ class NoCoT(Method):
 @dataclass(frozen=True)
 class CoT(Method):
     def item(self, example, stage, curriculum, special, rng=None):
+        if rng is not None and stage:  # only stage mixing (--mix-prob) hands CoT a stage: train it as Coconut's
+            return METHODS["coconut"].item(example, stage, curriculum, special, rng)
         return Item(example.question, 0, (), _steps(example) + example.answer)
+
+    def reads(self):
+        return frozenset({"mix_prob", "thoughts_per_step"})  # mixing trains some examples at latent stages
 
 
 @dataclass(frozen=True)
