@@ -1,4 +1,4 @@
-"""Is it depth or size that the deep splits test? Two readings of a Coconut model, thoughts = depth.
+"""Is it depth or size that the deep splits test? Three readings of a Coconut model, thoughts = depth.
 
 1. Sweep: accuracy on generated graphs of one size at many depths (`--sweep NODES:DEPTH,DEPTH,...`),
    so depth and size are varied one at a time.
@@ -10,7 +10,7 @@
    reach into the distractor, a check of whether the distractor's side (which correlates with errors)
    causes them.
 
-Run: python benchmarks/depth_vs_size.py --checkpoint prosqa-coconut-deep --sweep 40:3,6,8,12,18,24 30:6,10,14 \
+Run: python benchmarks/depth_vs_size.py --checkpoint prosqa-coconut-deep --sweep 40:3,6,8,12,14,24 30:6,10 \
         --anchor d18n40.jsonl:6,12 d14n30.jsonl:8 --more-ancestors d18n40.jsonl:2,4
 The sweep's files are `latentsearch data prosqa --n N --seed 7713{depth}{nodes} --depth D --nodes N`.
 """
@@ -31,14 +31,22 @@ from latentsearch.tasks.graphs import bfs_frontiers, reachable
 from latentsearch.tasks.prosqa import GenerateOptions
 
 
-def accuracy(model, codec, recipe, records, thoughts) -> float:
-    """Accuracy with per-record thought counts (thoughts[i] for records[i]), batched by count."""
+def accuracy(model, codec, recipe, records, thoughts="steps") -> float:
+    """Accuracy with one thought count for all, or per record (thoughts[i] for records[i]), batched by count."""
+    if isinstance(thoughts, str):
+        return evaluate(model, codec, records, recipe, n_thoughts=thoughts).summary["accuracy"]
     groups = defaultdict(list)
     for i, count in enumerate(thoughts):
         groups[count].append(i)
     right = sum(row["exact"] for count, rows in groups.items()
                 for row in evaluate(model, codec, [records[i] for i in rows], recipe, n_thoughts=count).rows)
     return right / len(records)
+
+
+def file_and_counts(spec: str) -> tuple[list, list[int]]:
+    """FILE:K,K,... -> the file's records and the counts."""
+    path, counts = spec.rsplit(":", 1)
+    return load_records(path), [int(k) for k in counts.split(",")]
 
 
 def anchored(record, k: int, rng: random.Random):
@@ -64,6 +72,33 @@ def more_ancestors(record, k: int, rng: random.Random):
     return dataclasses.replace(record, edges=tuple(edges), frontiers=None)
 
 
+def sweep(read, spec: str, n: int) -> str:
+    nodes, depths = spec.split(":")
+    made = lambda depth: get("prosqa").generate(n, int(f"7713{depth}{nodes}"), GenerateOptions(int(nodes), depth))  # noqa: E731
+    cells = [f"depth {depth}: {read(made(depth)):.1%}" for depth in map(int, depths.split(","))]
+    return f"{nodes} nodes, thoughts = depth: " + ", ".join(cells)
+
+
+def anchor(read, spec: str, min_thoughts: int) -> str:
+    records, ks = file_and_counts(spec)
+    cells = [f"as asked {read(records):.1%}"]
+    for k in ks:
+        rng = random.Random(0)
+        pairs = [anchored(r, k, rng) for r in records]
+        acc = read([p[0] for p in pairs], [max(p[1], min_thoughts) for p in pairs])
+        cells.append(f"anchored at F_{k} ({sum(p[1] for p in pairs) / len(pairs):.1f} steps left) {acc:.1%}")
+    return f"{spec.rsplit(':', 1)[0]}: " + ", ".join(cells)
+
+
+def grow(read, spec: str) -> str:
+    records, ks = file_and_counts(spec)
+    cells = []
+    for k in ks:
+        rng = random.Random(k)
+        cells.append(f"+{k}: {read([more_ancestors(r, k, rng) for r in records]):.1%}")
+    return f"{spec.rsplit(':', 1)[0]}, edges added into the distractor: " + ", ".join(cells)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default="prosqa-coconut")
@@ -74,35 +109,14 @@ def main() -> None:
     args = parser.parse_args()
     model, codec, meta = load_checkpoint(args.checkpoint)
     recipe, _ = Recipe.from_meta(meta, codec)
+    read = lambda records, thoughts="steps": accuracy(model, codec, recipe, records, thoughts)  # noqa: E731
     min_thoughts = recipe.curriculum.final_thoughts  # "thoughts = depth" never goes below the trained count
-    for point in args.sweep:
-        nodes, depths = point.split(":")
-        cells = []
-        for depth in map(int, depths.split(",")):
-            records = get("prosqa").generate(args.n, int(f"7713{depth}{nodes}"), GenerateOptions(int(nodes), depth))
-            result = evaluate(model, codec, records, recipe, n_thoughts="steps")
-            cells.append(f"depth {depth}: {result.summary['accuracy']:.1%}")
-        print(f"{args.checkpoint}, {nodes} nodes, thoughts = depth: " + ", ".join(cells), flush=True)
+    for spec in args.sweep:  # each line printed as it ends: a reading takes a minute or more
+        print(f"{args.checkpoint}, {sweep(read, spec, args.n)}", flush=True)
     for spec in args.anchor:
-        path, ks = spec.rsplit(":", 1)
-        records = load_records(path)
-        plain = evaluate(model, codec, records, recipe, n_thoughts="steps").summary["accuracy"]
-        cells = [f"as asked {plain:.1%}"]
-        for k in map(int, ks.split(",")):
-            rng = random.Random(0)
-            pairs = [anchored(r, k, rng) for r in records]
-            acc = accuracy(model, codec, recipe, [p[0] for p in pairs], [max(p[1], min_thoughts) for p in pairs])
-            cells.append(f"anchored at F_{k} ({sum(p[1] for p in pairs) / len(pairs):.1f} steps left) {acc:.1%}")
-        print(f"{args.checkpoint}, {path}: " + ", ".join(cells), flush=True)
+        print(f"{args.checkpoint}, {anchor(read, spec, min_thoughts)}", flush=True)
     for spec in args.more_ancestors:
-        path, ks = spec.rsplit(":", 1)
-        records = load_records(path)
-        cells = []
-        for k in map(int, ks.split(",")):
-            rng = random.Random(k)
-            grown = [more_ancestors(r, k, rng) for r in records]
-            cells.append(f"+{k}: {evaluate(model, codec, grown, recipe, n_thoughts='steps').summary['accuracy']:.1%}")
-        print(f"{args.checkpoint}, {path}, edges added into the distractor: " + ", ".join(cells), flush=True)
+        print(f"{args.checkpoint}, {grow(read, spec)}", flush=True)
 
 
 if __name__ == "__main__":
