@@ -64,7 +64,7 @@ def more_ancestors(record, k: int, rng: random.Random):
     lead to it yet (people excluded: they only ever start a path)."""
     n = len(record.idx_to_symbol)
     reach = reachable(n, record.edges, record.root)
-    leading = {u for u in range(n) if record.neg_target in reachable(n, record.edges, u)}
+    leading = reachable(n, [(b, a) for a, b in record.edges], record.neg_target)  # its ancestors, and itself
     free = [u for u in range(n) if u not in reach | leading and not record.idx_to_symbol[u][0].isupper()]
     edges = list(record.edges)
     for u in rng.sample(free, min(k, len(free))):
